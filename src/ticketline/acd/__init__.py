@@ -1,0 +1,1 @@
+"""Queues, routing strategies, agent states, the router, wait estimates, the queue log."""

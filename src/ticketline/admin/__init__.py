@@ -1,0 +1,1 @@
+"""Administration: staff, roles and permissions, departments, skills, extensions, audit."""

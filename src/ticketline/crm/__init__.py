@@ -1,0 +1,1 @@
+"""Customers, contact timeline, VIP tiers, loyalty ledger, greetings."""

@@ -1,0 +1,1 @@
+"""Voice menus as data: flow schema, flow engine, prompts, speech input, simulator."""

@@ -1,0 +1,1 @@
+"""Message templates, the outbox, SMS gateways, voice notifications."""

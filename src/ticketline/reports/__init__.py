@@ -1,0 +1,1 @@
+"""Real-time metrics, historical aggregates, exports, Erlang C."""

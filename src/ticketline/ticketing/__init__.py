@@ -1,0 +1,1 @@
+"""Catalog, fares, seat inventory, orders, payments, change and refund, finance."""

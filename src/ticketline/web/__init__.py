@@ -1,0 +1,1 @@
+"""The web server: pages for people, a JSON API for programs, live event push."""

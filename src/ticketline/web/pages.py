@@ -1,0 +1,108 @@
+"""Pages for people: home, staff, extensions and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from ticketline.admin import audit
+from ticketline.admin.permissions import Perm
+from ticketline.admin.security import Principal, current_principal, require
+from ticketline.core.paging import PageRequest
+from ticketline.web.context import WebContext
+from ticketline.web.templating import render
+
+NAV = (
+    ("/", "Home", None),
+    ("/admin/staff", "Staff", Perm.STAFF_READ),
+    ("/admin/extensions", "Extensions", Perm.STAFF_READ),
+    ("/admin/audit", "Audit log", Perm.AUDIT_READ),
+)
+
+
+def nav_for(principal: Principal) -> list[tuple[str, str]]:
+    return [(path, label) for path, label, perm in NAV if perm is None or principal.can(perm)]
+
+
+def build_pages_router(ctx: WebContext) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/", response_class=HTMLResponse)
+    async def home(
+        request: Request, principal: Annotated[Principal, Depends(current_principal)]
+    ) -> HTMLResponse:
+        staff = await ctx.admin.list_staff()
+        extensions = await ctx.admin.list_extensions()
+        departments = await ctx.admin.list_departments()
+        return render(
+            request,
+            "home.html",
+            nav=nav_for(principal),
+            active="/",
+            counts={
+                "Staff members": len(staff),
+                "Extensions": len(extensions),
+                "Departments": len(departments),
+            },
+        )
+
+    @router.get("/admin/staff", response_class=HTMLResponse)
+    async def staff_page(
+        request: Request, principal: Annotated[Principal, Depends(require(Perm.STAFF_READ))]
+    ) -> HTMLResponse:
+        departments = {d.id: d for d in await ctx.admin.list_departments()}
+        return render(
+            request,
+            "staff.html",
+            nav=nav_for(principal),
+            active="/admin/staff",
+            staff=await ctx.admin.list_staff(),
+            departments=departments,
+            now=ctx.clock.now(),
+        )
+
+    @router.get("/admin/extensions", response_class=HTMLResponse)
+    async def extensions_page(
+        request: Request, principal: Annotated[Principal, Depends(require(Perm.STAFF_READ))]
+    ) -> HTMLResponse:
+        return render(
+            request,
+            "extensions.html",
+            nav=nav_for(principal),
+            active="/admin/extensions",
+            extensions=await ctx.admin.list_extensions(),
+        )
+
+    @router.get("/admin/audit", response_class=HTMLResponse)
+    async def audit_page(
+        request: Request,
+        principal: Annotated[Principal, Depends(require(Perm.AUDIT_READ))],
+        actor: Annotated[str | None, Query(max_length=64)] = None,
+        action: Annotated[str | None, Query(max_length=64)] = None,
+        entity_type: Annotated[str | None, Query(max_length=64)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+    ) -> HTMLResponse:
+        query = audit.AuditQuery(
+            actor or None, action or None, entity_type or None, None, since, until
+        )
+        async with ctx.db.sessions() as session:
+            found = await audit.search(session, query, PageRequest(page, 50))
+        pages = max(1, -(-found.total // found.size))
+        return render(
+            request,
+            "audit.html",
+            nav=nav_for(principal),
+            active="/admin/audit",
+            entries=found.items,
+            page=found.page,
+            pages=pages,
+            query=query,
+            zone=ctx.settings.zone,
+        )
+
+    return router

@@ -1,0 +1,1 @@
+"""Work orders, departments' queues, SLA calendars, assignment."""
