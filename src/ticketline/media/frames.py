@@ -49,5 +49,6 @@ def energy(samples: bytes | npt.NDArray[np.integer]) -> float:
 
 def saturate(samples: npt.NDArray[np.integer]) -> Pcm:
     """Clip a wider integer array into int16 range."""
-    clipped: Pcm = np.clip(samples, -32768, 32767).astype(np.int16)
+    # minimum/maximum are about twice as fast as np.clip on 160-sample frames.
+    clipped: Pcm = np.maximum(np.minimum(samples, 32767), -32768).astype(np.int16)
     return clipped
