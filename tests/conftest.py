@@ -20,6 +20,8 @@ from ticketline.core.clock import FixedClock
 from ticketline.db import migrate
 from ticketline.db.session import Database
 
+pytest_plugins = ["tests.webclient"]
+
 PG_ADMIN_URL = os.environ.get(
     "TICKETLINE_TEST_PG_URL",
     "postgresql+asyncpg://ticketline:ticketline@127.0.0.1:5432/postgres",

@@ -16,6 +16,9 @@ from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
 from ticketline.db.session import Database
+from ticketline.telephony import api as telephony_api
+from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.trunks import TrunkService
 from ticketline.web.context import WebContext
 from ticketline.web.server import create_web_app
 
@@ -30,6 +33,8 @@ class Application:
     db: Database
     admin: AdminService
     auth: AuthService
+    trunks: TrunkService
+    cdr: CdrRecorder
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -40,7 +45,10 @@ class Application:
             bus=self.bus,
             auth=self.auth,
             admin=self.admin,
-            api_routers=[admin_api.build_router(self.admin)],
+            api_routers=[
+                admin_api.build_router(self.admin),
+                telephony_api.build_router(self.trunks, self.db),
+            ],
         )
         return create_web_app(ctx)
 
@@ -66,6 +74,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         db=db,
         admin=AdminService(db, clock, bus, settings.sip_realm),
         auth=AuthService(db, clock, policy),
+        trunks=TrunkService(db, clock, bus),
+        cdr=CdrRecorder(db),
     )
 
 

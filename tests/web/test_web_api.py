@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.web.conftest import bearer, browser_login
+from tests.webclient import bearer, browser_login
 
 NEW_STAFF = {
     "username": "agent9",

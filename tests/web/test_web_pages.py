@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.web.conftest import browser_login
+from tests.webclient import browser_login
 
 
 async def test_pages_redirect_to_login_when_signed_out(client: httpx.AsyncClient) -> None:
