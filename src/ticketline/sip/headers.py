@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 
+from ticketline.sip.lazy import lazy
 from ticketline.sip.syntax import split_list
 
 COMPACT_FORMS = {
@@ -58,9 +58,17 @@ LIST_HEADERS = frozenset(
 """Headers whose comma-separated values are separate elements (RFC 3261 §7.3.1)."""
 
 
+_LOOKUP_KEYS = {name: name.lower() for name in _CANONICAL_LIST}
+
+
 def canonical_name(name: str) -> str:
     """Canonical spelling of a header name (expands compact forms)."""
     return CANONICAL_NAMES.get(name.lower(), name)
+
+
+def _key(name: str) -> str:
+    """Index key of a header name: lower-cased canonical name."""
+    return _LOOKUP_KEYS.get(name) or canonical_name(name).lower()
 
 
 def _check_safe(name: str, value: str) -> None:
@@ -83,7 +91,16 @@ class Headers:
             fields.append((canonical_name(name), value))
         return cls(tuple(fields))
 
-    @cached_property
+    @classmethod
+    def from_parsed(
+        cls, fields: tuple[tuple[str, str], ...], index: dict[str, list[str]]
+    ) -> Headers:
+        """Headers from the parser, which already built the lookup index."""
+        headers = cls(fields)
+        headers.__dict__["_index"] = index  # prefill the lazy attribute below
+        return headers
+
+    @lazy
     def _index(self) -> dict[str, list[str]]:
         index: dict[str, list[str]] = {}
         for name, value in self.fields:
@@ -91,7 +108,7 @@ class Headers:
         return index
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and canonical_name(name).lower() in self._index
+        return isinstance(name, str) and _key(name) in self._index
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         return iter(self.fields)
@@ -101,23 +118,24 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Value of the first field called ``name``, or ``default``."""
-        values = self._index.get(canonical_name(name).lower())
+        values = self._index.get(_key(name))
         return values[0] if values else default
 
     def get_lines(self, name: str) -> list[str]:
         """Raw values of every field called ``name``, one per header line."""
-        return list(self._index.get(canonical_name(name).lower(), ()))
+        return list(self._index.get(_key(name), ()))
 
     def get_all(self, name: str) -> list[str]:
         """Every element of ``name``: comma-joined values of list headers are split."""
-        lines = self._index.get(canonical_name(name).lower(), [])
-        if canonical_name(name).lower() not in LIST_HEADERS:
+        key = _key(name)
+        lines = self._index.get(key, [])
+        if key not in LIST_HEADERS:
             return list(lines)
         return [item for line in lines for item in split_list(line)]
 
     def count(self, name: str) -> int:
         """Number of header lines called ``name``."""
-        return len(self._index.get(canonical_name(name).lower(), ()))
+        return len(self._index.get(_key(name), ()))
 
     def with_added(self, name: str, value: str, *, first: bool = False) -> Headers:
         """A copy with one more field, at the end (or at the top with ``first``)."""
@@ -144,7 +162,7 @@ class Headers:
 
     def without(self, name: str) -> Headers:
         """A copy without any field called ``name``."""
-        key = canonical_name(name).lower()
+        key = _key(name)
         return Headers(tuple(f for f in self.fields if f[0].lower() != key))
 
     def serialize(self) -> str:

@@ -8,11 +8,11 @@ refused at parse time and a parsed message answers them for free.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from ticketline.sip.address import MAX_EXPIRES, NameAddress, parse_address
 from ticketline.sip.errors import SipParseError
 from ticketline.sip.headers import Headers
+from ticketline.sip.lazy import lazy
 from ticketline.sip.syntax import is_token, parse_bounded_int, split_list
 from ticketline.sip.uri import Uri
 from ticketline.sip.via import Via, parse_via
@@ -56,7 +56,7 @@ class _MessageBase:
             raise SipParseError(f"missing {name} header")
         return value
 
-    @cached_property
+    @lazy
     def call_id(self) -> str:
         """The Call-ID."""
         value = self._required("Call-ID").strip()
@@ -64,7 +64,7 @@ class _MessageBase:
             raise SipParseError(f"bad Call-ID {value!r}")
         return value
 
-    @cached_property
+    @lazy
     def cseq(self) -> tuple[int, str]:
         """CSeq as ``(number, method)``."""
         number, _, method = self._required("CSeq").strip().partition(" ")
@@ -73,17 +73,17 @@ class _MessageBase:
             raise SipParseError(f"bad CSeq method {method!r}")
         return parse_bounded_int(number, "CSeq", MAX_CSEQ), method
 
-    @cached_property
+    @lazy
     def from_(self) -> NameAddress:
         """The From address."""
         return parse_address(self._required("From"))
 
-    @cached_property
+    @lazy
     def to(self) -> NameAddress:
         """The To address."""
         return parse_address(self._required("To"))
 
-    @cached_property
+    @lazy
     def vias(self) -> tuple[Via, ...]:
         """Every Via value, topmost first."""
         return tuple(parse_via(value) for value in self.headers.get_all("Via"))
@@ -95,7 +95,7 @@ class _MessageBase:
             raise SipParseError("missing Via header")
         return self.vias[0]
 
-    @cached_property
+    @lazy
     def contacts(self) -> tuple[NameAddress, ...]:
         """Contact addresses (empty for ``Contact: *``, see :attr:`contact_is_star`)."""
         values = self.headers.get_all("Contact")
@@ -111,23 +111,23 @@ class _MessageBase:
         """True for ``Contact: *`` (REGISTER remove-all)."""
         return self.headers.get_all("Contact") == ["*"]
 
-    @cached_property
+    @lazy
     def record_routes(self) -> tuple[NameAddress, ...]:
         """Record-Route addresses, in header order."""
         return tuple(parse_address(v) for v in self.headers.get_all("Record-Route"))
 
-    @cached_property
+    @lazy
     def routes(self) -> tuple[NameAddress, ...]:
         """Route addresses, in header order."""
         return tuple(parse_address(v) for v in self.headers.get_all("Route"))
 
-    @cached_property
+    @lazy
     def max_forwards(self) -> int | None:
         """Max-Forwards, or ``None`` when absent."""
         value = self.headers.get("Max-Forwards")
         return None if value is None else parse_bounded_int(value, "Max-Forwards", MAX_FORWARDS)
 
-    @cached_property
+    @lazy
     def expires(self) -> int | None:
         """The Expires header, or ``None`` when absent."""
         value = self.headers.get("Expires")

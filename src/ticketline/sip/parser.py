@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ticketline.sip.errors import SipParseError
+from ticketline.sip.grammar import ADDRESS_LIST_RE, ADDRESS_RE, VIA_LIST_RE
 from ticketline.sip.headers import CANONICAL_NAMES, Headers
 from ticketline.sip.message import SIP_VERSION, Message, Request, Response
 from ticketline.sip.syntax import is_token, parse_bounded_int
@@ -18,6 +19,14 @@ from ticketline.sip.uri import SipUri, parse_uri
 MAX_MESSAGE_SIZE = 65535
 """Largest message accepted (RFC 3261 §18.1.1 datagram bound); bigger → 513."""
 
+_HEADER_LINE_RE = re.compile(r"([^:\r\n]*):[ \t]*([^\r\n]*)(?:\r\n|\Z)")
+# The spellings seen on the wire almost always: skip lower-casing for them.
+_KNOWN_SPELLINGS = {
+    spelling: (canonical, canonical.lower())
+    for key, canonical in CANONICAL_NAMES.items()
+    for spelling in (canonical, key)
+}
+_BLANKS = (" ", "\t")
 _FOLD_RE = re.compile(r"[ \t]*\r\n[ \t]+")
 _VERSION_RE = re.compile(r"SIP/\d{1,3}\.\d{1,3}")
 _DATE_RE = re.compile(
@@ -27,18 +36,18 @@ _DATE_RE = re.compile(
 _RETRY_AFTER_RE = re.compile(r"(\d{1,10})\s*(\(.*\))?\s*(;.*)?", re.DOTALL)
 _WARNING_RE = re.compile(r"\d{3} \S+ \".*\"", re.DOTALL)
 
-# Accessors touched after parsing, so malformed values fail here and stay cached.
-_VALIDATED_ACCESSORS = (
-    ("Via", "vias"),
-    ("From", "from_"),
-    ("To", "to"),
+# Header syntax checked at parse time; typed objects are built on first access.
+_LINE_CHECKS = (
+    ("Via", VIA_LIST_RE),
+    ("From", ADDRESS_RE),
+    ("To", ADDRESS_RE),
+    ("Contact", ADDRESS_LIST_RE),
+)
+_SCALAR_ACCESSORS = (
     ("Call-ID", "call_id"),
     ("CSeq", "cseq"),
-    ("Contact", "contacts"),
     ("Max-Forwards", "max_forwards"),
     ("Expires", "expires"),
-    ("Record-Route", "record_routes"),
-    ("Route", "routes"),
 )
 _RESPONSE_MANDATORY = ("Via", "From", "To", "Call-ID", "CSeq")
 
@@ -87,19 +96,33 @@ def _split_head(data: bytes) -> tuple[bytes, bytes]:
 def _parse_header_lines(header_text: str) -> Headers:
     if not header_text:
         return Headers()
+    pairs = _HEADER_LINE_RE.findall(header_text)
+    if len(pairs) != header_text.count("\r\n") + 1:
+        raise SipParseError(f"header line without colon in {header_text[:200]!r}")
     fields: list[tuple[str, str]] = []
-    for line in header_text.split("\r\n"):
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise SipParseError(f"header line without colon: {line[:80]!r}")
-        name = name.rstrip(" \t")
-        canonical = CANONICAL_NAMES.get(name.lower())
-        if canonical is None:
-            if not is_token(name):
-                raise SipParseError(f"bad header name {name!r}")
-            canonical = name
-        fields.append((canonical, value.strip(" \t")))
-    return Headers(tuple(fields))
+    index: dict[str, list[str]] = {}
+    for name, value in pairs:
+        if name[-1:] in _BLANKS:
+            name = name.rstrip(" \t")
+        if value[-1:] in _BLANKS:
+            value = value.rstrip(" \t")
+        known = _KNOWN_SPELLINGS.get(name)
+        if known is not None:
+            canonical, key = known
+        else:
+            canonical, key = _name_and_key(name)
+        fields.append((canonical, value))
+        index.setdefault(key, []).append(value)
+    return Headers.from_parsed(tuple(fields), index)
+
+
+def _name_and_key(name: str) -> tuple[str, str]:
+    canonical = CANONICAL_NAMES.get(name.lower())
+    if canonical is not None:
+        return canonical, canonical.lower()
+    if not is_token(name):
+        raise SipParseError(f"bad header name {name!r}")
+    return name, name.lower()
 
 
 def _frame_body(headers: Headers, rest: bytes) -> bytes:
@@ -146,7 +169,11 @@ def _parse_response(start_line: str, headers: Headers, body: bytes) -> Response:
 
 def _validate(message: Message) -> None:
     headers = message.headers
-    for name, accessor in _VALIDATED_ACCESSORS:
+    for name, pattern in _LINE_CHECKS:
+        for line in headers.get_lines(name):
+            if pattern.fullmatch(line) is None and not (name == "Contact" and line == "*"):
+                raise SipParseError(f"bad {name} {line[:120]!r}")
+    for name, accessor in _SCALAR_ACCESSORS:
         if name in headers:
             getattr(message, accessor)
     date = headers.get("Date")

@@ -22,7 +22,7 @@ _USER_SAFE = _UNRESERVED + "&=+$,;?/"
 _PASSWORD_SAFE = _UNRESERVED + "&=+$,"
 _PARAM_SAFE = _UNRESERVED + "[]/:&+$"
 _HEADER_SAFE = _UNRESERVED + "[]/?:+$"
-_FORBIDDEN = frozenset(' \t\r\n<>"')
+_FORBIDDEN_RE = re.compile(r'[\s<>"]')
 
 
 def _unescape(text: str) -> str:
@@ -117,7 +117,7 @@ def parse_uri(text: str) -> Uri:
     scheme, colon, rest = text.partition(":")
     if not colon or not _SCHEME_RE.fullmatch(scheme) or not rest:
         raise SipParseError(f"bad URI {text!r}")
-    if any(char in _FORBIDDEN for char in rest):
+    if _FORBIDDEN_RE.search(rest):
         raise SipParseError(f"bad character in URI {text!r}")
     lowered = scheme.lower()
     if lowered in ("sip", "sips"):
