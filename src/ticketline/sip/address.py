@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from ticketline.sip.errors import SipParseError
@@ -38,7 +39,11 @@ class NameAddress:
     def q(self) -> float | None:
         """The ``q`` preference of a Contact, if given."""
         value = find_param(self.params, "q")
-        return None if value is None else float(value)
+        if value is None:
+            return None
+        if not re.fullmatch(r"0(\.\d{0,3})?|1(\.0{0,3})?", value):
+            raise SipParseError(f"bad q value {value!r}")
+        return float(value)
 
     @property
     def expires(self) -> int | None:
