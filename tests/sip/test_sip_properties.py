@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ticketline.sip import Headers, NameAddress, Request, Response, SipParseError, SipUri, parse
+from ticketline.sip.validate import check_request
 
 CORPUS = next(
     parent.parent / "shared/conformance/rfc4475"
@@ -116,5 +117,8 @@ def _read_everything(message: Request | Response) -> None:
     for contact in _contacts_or_none(message):
         with contextlib.suppress(SipParseError):
             _ = (contact.q, contact.expires, contact.tag)
+    if isinstance(message, Request):
+        refusal = check_request(message)
+        assert refusal is None or 400 <= refusal.status < 600
     again = parse(message.serialize())
     assert again.headers.without("Content-Length") == message.headers.without("Content-Length")

@@ -35,7 +35,8 @@ def check_request(
     Checks, in RFC 3261 §8.2 order: version (505), header presence and
     multiplicity (400), method (501/405), CSeq method (400), URI schemes
     (416 for the Request-URI, 400 for To/From), Require (420), Content-Type
-    (415), Accept (406).
+    (415), Accept (406). Never raises: a header that fails its typed parse
+    here gives 400.
     """
     checks = (
         _check_version,
@@ -47,10 +48,14 @@ def check_request(
         lambda r: _check_content_type(r, accepted_content_types),
         lambda r: _check_accept(r, accepted_content_types),
     )
-    for check in checks:
-        refusal = check(request)
-        if refusal is not None:
-            return refusal
+    try:
+        for check in checks:
+            refusal = check(request)
+            if refusal is not None:
+                return refusal
+    except SipParseError:
+        # A header the parser only syntax-checked turned out malformed on closer reading.
+        return make_response(request, 400)
     return None
 
 
