@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ticketline.sip.offer_answer import PCMA, PCMU, NoCommonCodec, make_offer, negotiate
@@ -109,6 +109,7 @@ def test_our_offer_is_answerable_by_ourselves() -> None:
 _word = st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True)
 
 
+@settings(deadline=None)  # the machine is shared; speed is bench/'s business
 @given(
     port=st.integers(0, 65535),
     formats=st.lists(st.integers(0, 127).map(str), min_size=1, max_size=5),
