@@ -16,6 +16,11 @@ from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
 from ticketline.db.session import Database
+from ticketline.notify import api as notify_api
+from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
+from ticketline.notify.service import NotifyService
+from ticketline.notify.smpp import SmppGateway, SmppSettings
+from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.cdr import CdrRecorder
 from ticketline.telephony.trunks import TrunkService
@@ -35,6 +40,8 @@ class Application:
     auth: AuthService
     trunks: TrunkService
     cdr: CdrRecorder
+    notify: NotifyService
+    outbox: OutboxWorker
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -48,9 +55,20 @@ class Application:
             api_routers=[
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
+                notify_api.build_router(self.notify),
             ],
         )
         return create_web_app(ctx)
+
+    async def start_workers(self) -> None:
+        """Start the background work of a serving process."""
+        await self.notify.install_default_templates()
+        await self.cdr.start(self.clock.now())
+        await self.outbox.start()
+
+    async def stop_workers(self) -> None:
+        await self.outbox.stop()
+        await self.cdr.stop()
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -67,6 +85,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         session_lifetime=timedelta(hours=settings.session_hours),
         token_lifetime=timedelta(days=settings.token_days),
     )
+    notify = NotifyService(db, clock)
+    outbox = OutboxWorker(db, sms_gateway(settings), clock, bus)
+    notify.on_queued.append(outbox.wake)
     return Application(
         settings=settings,
         clock=clock,
@@ -76,7 +97,33 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         auth=AuthService(db, clock, policy),
         trunks=TrunkService(db, clock, bus),
         cdr=CdrRecorder(db),
+        notify=notify,
+        outbox=outbox,
     )
+
+
+def sms_gateway(settings: Settings) -> SmsGateway:
+    """The gateway the settings name: the log (embedded default), Kannel or SMPP."""
+    if settings.sms_gateway == "kannel":
+        return KannelGateway(
+            KannelSettings(
+                settings.kannel_url,
+                settings.kannel_username,
+                settings.kannel_password,
+                settings.sms_sender,
+            )
+        )
+    if settings.sms_gateway == "smpp":
+        return SmppGateway(
+            SmppSettings(
+                settings.smpp_host,
+                settings.smpp_port,
+                settings.smpp_system_id,
+                settings.smpp_password,
+                settings.sms_sender,
+            )
+        )
+    return LogGateway()
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -121,9 +121,11 @@ def serve(
 
 
 async def _serve(app: Application, server: uvicorn.Server) -> None:
+    await app.start_workers()
     try:
         await server.serve()
     finally:
+        await app.stop_workers()
         await app.close()
 
 

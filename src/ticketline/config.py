@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, le=100)
     login_lockout_minutes: int = Field(15, ge=1, le=24 * 60)
     secure_cookies: bool = False
+    sms_gateway: Literal["log", "kannel", "smpp"] = "log"
+    sms_sender: str = "95105"
+    kannel_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    kannel_username: str = ""
+    kannel_password: str = ""
+    smpp_host: str = "127.0.0.1"
+    smpp_port: int = Field(2775, ge=1, le=65535)
+    smpp_system_id: str = ""
+    smpp_password: str = ""
 
     @classmethod
     def settings_customise_sources(
