@@ -31,5 +31,5 @@ uv_ensure() {
         export PATH="$HOME/.local/bin:$PATH"
     fi
     echo "==> Python packages from uv.lock"
-    uv sync --frozen --quiet
+    uv sync --frozen --quiet --compile-bytecode
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -45,12 +46,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("dummy password for timing")
+
+
 def dummy_verify() -> None:
     """Spend the time of a real check, so unknown usernames are not told apart by timing."""
-    verify_password(_DUMMY_HASH, "not the password")
-
-
-_DUMMY_HASH = _hasher.hash("dummy password for timing")
+    verify_password(_dummy_hash(), "not the password")
 
 
 def check_password_strength(password: str, username: str = "") -> None:
