@@ -69,7 +69,7 @@ async def browser_login(
 ) -> httpx.Response:
     """Log in through the HTML form the way a browser does; returns the final response."""
     form = await client.get("/login")
-    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    token = form.text.split('id="login-csrf" name="csrf_token" value="')[1].split('"')[0]
     return await client.post(
         "/login",
         data={"username": username, "password": password, "csrf_token": token, "next": "/"},

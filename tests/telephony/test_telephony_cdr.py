@@ -127,3 +127,25 @@ async def test_a_burst_of_calls_is_written_completely(
     )
     assert found.total == calls
     await application.cdr.stop()
+
+
+async def test_the_cdr_page_lists_and_filters_calls(client, demo_app, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.webclient import browser_login
+
+    await demo_app.cdr.start(clock.now())
+    await place_call(demo_app, clock, "p1")
+    demo_app.cdr.record(
+        CallOpened("p2", "sip-p2", "internal", "1001", "1002", clock.now(), extension="1001")
+    )
+    await demo_app.cdr.stop()
+    await browser_login(client, "supervisor")
+    page = await client.get("/calls")
+    assert page.status_code == 200
+    assert "共 2 通" in page.text
+    assert "+8613800138000" in page.text
+    assert "68.0 s" in page.text
+    filtered = await client.get("/calls", params={"extension": "1001"})
+    assert "共 1 通" in filtered.text
+    assert "+8613800138000" not in filtered.text
+    await browser_login(client, "agent1")
+    assert (await client.get("/calls")).status_code == 403

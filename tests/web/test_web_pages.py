@@ -43,7 +43,7 @@ async def test_a_forged_login_form_is_refused(client: httpx.AsyncClient) -> None
 
 async def test_login_never_redirects_off_site(client: httpx.AsyncClient) -> None:
     form = await client.get("/login")
-    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    token = form.text.split('id="login-csrf" name="csrf_token" value="')[1].split('"')[0]
     response = await client.post(
         "/login",
         data={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -12,6 +13,7 @@ from ticketline.admin import audit
 from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, current_principal, require
 from ticketline.core.paging import PageRequest
+from ticketline.telephony import cdr
 from ticketline.web.context import WebContext
 from ticketline.web.templating import render
 
@@ -19,6 +21,7 @@ NAV = (
     ("/", "Home", None),
     ("/admin/staff", "Staff", Perm.STAFF_READ),
     ("/admin/extensions", "Extensions", Perm.STAFF_READ),
+    ("/calls", "Call detail records", Perm.CDR_READ),
     ("/admin/audit", "Audit log", Perm.AUDIT_READ),
 )
 
@@ -103,6 +106,40 @@ def build_pages_router(ctx: WebContext) -> APIRouter:
             pages=pages,
             query=query,
             zone=ctx.settings.zone,
+        )
+
+    @router.get("/calls", response_class=HTMLResponse)
+    async def calls_page(
+        request: Request,
+        principal: Annotated[Principal, Depends(require(Perm.CDR_READ))],
+        caller: Annotated[str | None, Query(max_length=64)] = None,
+        callee: Annotated[str | None, Query(max_length=64)] = None,
+        extension: Annotated[str | None, Query(max_length=16)] = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+    ) -> HTMLResponse:
+        query = cdr.CdrQuery(
+            caller=caller or None,
+            callee=callee or None,
+            extension=extension or None,
+            since=since,
+            until=until,
+        )
+        found = await cdr.search_calls(ctx.db, query, PageRequest(page, 50))
+        pages = max(1, -(-found.total // found.size))
+        return render(
+            request,
+            "calls.html",
+            nav=nav_for(principal),
+            active="/calls",
+            calls=found.items,
+            total=found.total,
+            page=found.page,
+            pages=pages,
+            query=query,
+            zone=ctx.settings.zone,
+            filters=urlencode({k: v for k, v in request.query_params.items() if k != "page"}),
         )
 
     return router
