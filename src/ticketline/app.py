@@ -24,6 +24,7 @@ from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.cdr import CdrRecorder
 from ticketline.telephony.trunks import TrunkService
+from ticketline.ticketing.service import TicketingService
 from ticketline.web.context import WebContext
 from ticketline.web.server import create_web_app
 
@@ -42,6 +43,7 @@ class Application:
     cdr: CdrRecorder
     notify: NotifyService
     outbox: OutboxWorker
+    ticketing: TicketingService
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -63,6 +65,7 @@ class Application:
     async def start_workers(self) -> None:
         """Start the background work of a serving process."""
         await self.notify.install_default_templates()
+        await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
 
@@ -99,6 +102,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=CdrRecorder(db),
         notify=notify,
         outbox=outbox,
+        ticketing=TicketingService(db, clock, bus, settings.zone),
     )
 
 
