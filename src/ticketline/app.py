@@ -25,6 +25,7 @@ from ticketline.telephony import api as telephony_api
 from ticketline.telephony.cdr import CdrRecorder
 from ticketline.telephony.trunks import TrunkService
 from ticketline.web.context import WebContext
+from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 
 
@@ -42,6 +43,7 @@ class Application:
     cdr: CdrRecorder
     notify: NotifyService
     outbox: OutboxWorker
+    hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -52,6 +54,7 @@ class Application:
             bus=self.bus,
             auth=self.auth,
             admin=self.admin,
+            hub=self.hub,
             api_routers=[
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
