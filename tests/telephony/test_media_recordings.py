@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from tests.telephony.media_peer import RtpPeer, step, tone_frames
 from ticketline.app import Application
 from ticketline.core.clock import FixedClock
 from ticketline.media.wav import read_wav
-from tests.telephony.media_peer import RtpPeer, step, tone_frames
 
 
 async def test_a_recording_is_filed_by_date_and_linked_to_its_call(
@@ -34,7 +34,8 @@ async def test_a_recording_is_filed_by_date_and_linked_to_its_call(
     stored = await store.for_call("call42")
     assert stored == [info]
     assert info.path == "2026/11/22/100000-call42-leg1.wav"
-    assert info.duration_ms == 1200 and info.channels == 2
+    assert info.duration_ms == 1200
+    assert info.channels == 2
     assert info.pauses == ((1.0, 1.2),)
     assert info.size_bytes == store.file_of(info).stat().st_size > 60 * 160 * 4
     assert read_wav(store.file_of(info), stereo=True).shape == (60 * 160, 2)
