@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,6 +24,9 @@ from ticketline.notify.smpp import SmppGateway, SmppSettings
 from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.media_engine import MediaEngine
+from ticketline.telephony.media_ports import PortRange
+from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.trunks import TrunkService
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
@@ -43,6 +47,8 @@ class Application:
     cdr: CdrRecorder
     notify: NotifyService
     outbox: OutboxWorker
+    media: MediaEngine
+    recordings: RecordingStore
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -68,12 +74,18 @@ class Application:
         await self.notify.install_default_templates()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
+        await self.media.start()
+        # Objects alive after startup never need collecting: keep them out of GC passes,
+        # which would otherwise stall the 20 ms media clock.
+        gc.freeze()
 
     async def stop_workers(self) -> None:
+        await self.media.close()
         await self.outbox.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
+        await self.media.close()
         await self.db.dispose()
 
 
@@ -102,6 +114,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=CdrRecorder(db),
         notify=notify,
         outbox=outbox,
+        media=MediaEngine(
+            settings.sip_host,
+            PortRange(settings.rtp_port_first, settings.rtp_port_last),
+            settings.effective_moh_dir,
+        ),
+        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
     )
 
 
