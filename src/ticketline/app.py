@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,10 +26,14 @@ from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.media_engine import MediaEngine
+from ticketline.telephony.media_ports import PortRange
+from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
 from ticketline.web.context import WebContext
+from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 
 
@@ -46,7 +51,10 @@ class Application:
     cdr: CdrRecorder
     notify: NotifyService
     outbox: OutboxWorker
+    media: MediaEngine
+    recordings: RecordingStore
     sip: SipServer
+    hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -57,6 +65,7 @@ class Application:
             bus=self.bus,
             auth=self.auth,
             admin=self.admin,
+            hub=self.hub,
             api_routers=[
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
@@ -70,7 +79,11 @@ class Application:
         await self.notify.install_default_templates()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
+        await self.media.start()
         await self.start_sip()
+        # Objects alive after startup never need collecting: keep them out of GC passes,
+        # which would otherwise stall the 20 ms media clock.
+        gc.freeze()
 
     async def start_sip(self) -> None:
         """Bind SIP on the configured address; trunk and extension changes reach it."""
@@ -91,10 +104,12 @@ class Application:
 
     async def stop_workers(self) -> None:
         await self.sip.stop()
+        await self.media.close()
         await self.outbox.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
+        await self.media.close()
         await self.db.dispose()
 
 
@@ -127,6 +142,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=cdr,
         notify=notify,
         outbox=outbox,
+        media=MediaEngine(
+            settings.sip_host,
+            PortRange(settings.rtp_port_first, settings.rtp_port_last),
+            settings.effective_moh_dir,
+        ),
+        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
         sip=sip,
     )
 
