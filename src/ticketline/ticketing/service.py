@@ -27,13 +27,17 @@ from sqlalchemy import case, func, select
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock
 from ticketline.db.session import Database
-from ticketline.ticketing import search
+from ticketline.ticketing import order_models, search
 from ticketline.ticketing.catalog import CatalogService, find_stations
 from ticketline.ticketing.errors import CatalogNotFound, TripNotBookable
 from ticketline.ticketing.fares import FareService
 from ticketline.ticketing.inventory import is_free
 from ticketline.ticketing.models import RouteStop, Station, Trip, TripSeat
 from ticketline.ticketing.schemas import StationOut, TripOption
+
+
+# The order tables belong to this area's schema even before orders are written.
+ORDER_TABLES = order_models.Base.metadata
 
 
 @dataclass(frozen=True)
