@@ -69,6 +69,7 @@ class Sipp:
         for key, value in (keys or {}).items():
             args += ["-key", key, value]
         args += ["-nostdin", "-trace_err", "-error_file", str(workdir / f"{self.name}.err")]
+        args += ["-trace_msg", "-message_file", str(workdir / f"{self.name}.msg")]
         args += ["-timeout", "30s", "-timeout_error", "-mi", ip, "-mp", str(free_port()), *extra]
         self.args = args
         self.process: asyncio.subprocess.Process | None = None
@@ -101,10 +102,14 @@ class Sipp:
             out, err = await self.process.communicate()
         errors = self.workdir / f"{self.name}.err"
         text = errors.read_text(errors="replace") if errors.exists() else ""
+        if self.process.returncode:
+            trace = self.workdir / f"{self.name}.msg"
+            text += "\n--- messages ---\n" + (trace.read_text(errors="replace")[-6000:]
+                                              if trace.exists() else "")  # fmt: skip
         return SippRun(
             self.process.returncode or 0,
             out.decode(errors="replace")[-3000:],
-            (err.decode(errors="replace") + text)[-3000:],
+            (err.decode(errors="replace") + text)[-9000:],
         )
 
     async def run(self, timeout: float = 40) -> SippRun:
