@@ -127,8 +127,11 @@ class Authenticator:
 
     def record_failure(self, host: str) -> None:
         """Count one failed attempt; lock ``host`` out once over the limit."""
-        if not self._failures.allow(host, self.now()):
-            self._locked[host] = self.now() + self.policy.lockout
+        now = self.now()
+        self._failures.allow(host, now)
+        if self._failures.count(host, now) >= self.policy.max_failures:
+            self._locked[host] = now + self.policy.lockout
+            self._failures.reset(host)
 
     def challenge(self, request: Request, status: int, stale: bool = False) -> Response:
         """A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) offering MD5 and SHA-256."""

@@ -291,7 +291,7 @@ class SipServer:
         tx.respond(await self.registrar.handle(tx.request, tx.peer))
 
     def _on_cancel(self, tx: ServerTransaction) -> None:
-        invite_tx = self.layer.find_invite(tx.request)
+        invite_tx = self.layer.find_invite(tx.request, tx.peer)
         if invite_tx is None:
             tx.reply(481)
             return
