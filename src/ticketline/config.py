@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(8000, ge=1, le=65535)
     sip_host: str = "127.0.0.1"
-    sip_port: int = Field(5060, ge=1, le=65535)
+    sip_port: int = Field(5060, ge=0, le=65535)  # 0: any free port (tests)
     sip_realm: str = "ticketline"
+    sip_advertised_host: str = ""
     timezone: str = "Asia/Shanghai"
     default_locale: Locale = "zh_CN"
     session_hours: int = Field(12, ge=1, le=24 * 30)
