@@ -156,7 +156,10 @@ class CallControl:
         self.channels.pop(channel.id, None)
         bridge = self._bridges.pop(channel.id, None)
         if bridge is not None:
-            self._bridges.pop(bridge.other(channel).id, None)
+            other = bridge.other(channel)
+            self._bridges.pop(other.id, None)
+            if not other.ended:  # a bridged call ends for both sides, as a B2BUA does
+                self._spawn(other.hangup(cause))
         self._spawn(channel.finish(cause, by))
 
     def bridged_to(self, channel: Channel) -> Channel | None:

@@ -135,8 +135,15 @@ class Channel:
             self.session, audio, interruptible_by_dtmf=interruptible_by_dtmf, error=error
         )
         self.control.publish(
-            PlaybackFinished(self.call_id, self.id, audio.name, outcome.reason,
-                             outcome.played_ms, outcome.digit, outcome.error)  # fmt: skip
+            PlaybackFinished(
+                self.call_id,
+                self.id,
+                audio.name,
+                outcome.reason,
+                outcome.played_ms,
+                outcome.digit,
+                outcome.error,
+            )
         )
         return outcome
 
