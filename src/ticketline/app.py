@@ -33,6 +33,7 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing.service import TicketingService
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -56,6 +57,7 @@ class Application:
     recordings: RecordingStore
     sip: SipServer
     control: CallControl
+    ticketing: TicketingService
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -79,6 +81,7 @@ class Application:
     async def start_workers(self) -> None:
         """Start the background work of a serving process."""
         await self.notify.install_default_templates()
+        await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
         await self.media.start()
@@ -155,6 +158,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         recordings=recordings,
         sip=sip,
         control=CallControl(media, sip, bus, recordings, clock),
+        ticketing=TicketingService(db, clock, bus, settings.zone),
     )
 
 
