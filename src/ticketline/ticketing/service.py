@@ -36,7 +36,7 @@ from ticketline.ticketing.models import RouteStop, Station, Trip, TripSeat
 from ticketline.ticketing.schemas import StationOut, TripOption
 
 # The order tables belong to this area's schema even before orders are written.
-ORDER_TABLES = order_models.Base.metadata
+ORDER_TABLE = order_models.Order.__tablename__
 
 
 @dataclass(frozen=True)
