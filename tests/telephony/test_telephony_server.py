@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
+from pathlib import Path
 
 import pytest
 
-from tests.telephony.conftest import SIP_PASSWORD
-from tests.telephony.sip_peers import UdpPeer
+from tests.telephony.conftest import SIP_PASSWORD, TRUNK_IP
+from tests.telephony.sip_peers import Sipp, UdpPeer, free_port, sipp_background
+from tests.telephony.test_telephony_b2bua import register as register_with_sipp
 from ticketline.app import Application
 from ticketline.sip import Response, parse
 from ticketline.sip.digest import answer_challenge
@@ -54,9 +57,9 @@ async def phone() -> UdpPeer:
     peer.close()
 
 
-async def ask(phone: UdpPeer, port: int, data: bytes) -> Response:
+async def ask(phone: UdpPeer, port: int, data: bytes, timeout: float = 2.0) -> Response:
     await phone.send(data, port)
-    response = await phone.final_response()
+    response = await phone.final_response(timeout)
     assert response is not None, "no answer"
     return response
 
@@ -233,3 +236,45 @@ async def test_requests_over_tcp(sip_app: Application) -> None:
         assert response.status == 200
     finally:
         writer.close()
+
+
+SDP = (
+    "v=0\r\no=- 1 1 IN IP4 127.0.0.2\r\ns=-\r\nc=IN IP4 127.0.0.2\r\nt=0 0\r\n"
+    "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+)
+
+
+def carrier_invite(peer: UdpPeer, branch: str, headers: tuple[str, ...] = ()) -> bytes:
+    data = request("INVITE", peer.port, call_id="merged", branch=branch,
+                   headers=("Content-Type: application/sdp", *headers), body=SDP)  # fmt: skip
+    data = re.sub(rb"From: (<[^>]*>);tag=\w+", rb"From: \1;tag=carrier", data)
+    return data.replace(b"127.0.0.1:", b"127.0.0.2:", 1)
+
+
+async def test_merged_request_is_refused_as_a_loop(sip_app: Application) -> None:
+    carrier = UdpPeer(TRUNK_IP)
+    try:
+        first = await ask(carrier, sip_app.sip.port, carrier_invite(carrier, "z9hG4bKfirst"))
+        assert first.status == 480  # 1002 is not registered
+        second = await ask(carrier, sip_app.sip.port, carrier_invite(carrier, "z9hG4bKsecond"))
+        assert second.status == 482
+    finally:
+        carrier.close()
+
+
+async def test_session_timer_is_accepted_on_answer(sip_app: Application, tmp_path: Path) -> None:
+    phone_port = free_port()
+    assert await register_with_sipp(f"127.0.0.1:{sip_app.sip.port}", "1002", phone_port, tmp_path)
+    carrier = UdpPeer(TRUNK_IP)
+    phone = Sipp(f"127.0.0.1:{sip_app.sip.port}", "uas", port=phone_port, workdir=tmp_path)
+    try:
+        async with sipp_background(phone):
+            invite = carrier_invite(
+                carrier, "z9hG4bKtimer", ("Session-Expires: 1800;refresher=uac", "Supported: timer")
+            )
+            ok = await ask(carrier, sip_app.sip.port, invite, timeout=5)
+            assert ok.status == 200
+            assert ok.headers.get("Session-Expires") == "1800;refresher=uac"
+            assert ok.headers.get("Require") == "timer"
+    finally:
+        carrier.close()

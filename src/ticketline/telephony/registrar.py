@@ -32,6 +32,9 @@ from ticketline.telephony.transport import Peer
 DEFAULT_EXPIRES = 3600
 MIN_EXPIRES = 60
 MAX_EXPIRES = 7200
+MD5_ONLY_AGENTS = ("baresip v0.", "baresip v1.")
+"""User-Agent prefixes whose digest code (libre before 2.x) fails with ENOSYS
+("Register: Function not implemented") on any non-MD5 challenge in a 401."""
 
 
 @dataclass(frozen=True)
@@ -134,12 +137,18 @@ class Authenticator:
             self._failures.reset(host)
 
     def challenge(self, request: Request, status: int, stale: bool = False) -> Response:
-        """A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) offering MD5 and SHA-256."""
+        """A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) offering MD5 and SHA-256.
+
+        MD5 comes first (old phones take the first challenge). Agents known to give up
+        on a challenge set containing an algorithm they lack get MD5 alone.
+        """
         header = "WWW-Authenticate" if status == 401 else "Proxy-Authenticate"
         at = self.now().timestamp()
+        agent = request.headers.get("User-Agent") or ""
+        algorithms = ("MD5",) if agent.startswith(MD5_ONLY_AGENTS) else ("MD5", "SHA-256")
         challenges = [
             make_challenge(self.realm, at, self.secret, algorithm, stale)
-            for algorithm in ("MD5", "SHA-256")  # old phones take the first one
+            for algorithm in algorithms
         ]
         extra = tuple((header, str(challenge)) for challenge in challenges)
         return make_response(request, status, extra_headers=extra, to_tag=_auth_tag(request))
