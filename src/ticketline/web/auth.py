@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.requests import HTTPConnection
 
 from ticketline.admin.schemas import LoginIn, MeOut, TokenOut
 from ticketline.admin.security import Principal, current_principal
@@ -25,7 +26,7 @@ LANG_COOKIE = "tl_lang"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def client_ip(request: Request) -> str | None:
+def client_ip(request: HTTPConnection) -> str | None:
     return request.client.host if request.client else None
 
 
@@ -34,7 +35,7 @@ def install_auth(app: FastAPI, ctx: WebContext) -> None:
 
     @app.middleware("http")
     async def authenticate(request: Request, call_next):  # type: ignore[no-untyped-def]
-        principal = await _principal_from_request(ctx, request)
+        principal = await principal_from_connection(ctx, request)
         request.state.principal = principal
         request.state.locale = choose_locale(
             principal.locale if principal else request.cookies.get(LANG_COOKIE),
@@ -49,7 +50,8 @@ def install_auth(app: FastAPI, ctx: WebContext) -> None:
         return await call_next(request)
 
 
-async def _principal_from_request(ctx: WebContext, request: Request) -> Principal | None:
+async def principal_from_connection(ctx: WebContext, request: HTTPConnection) -> Principal | None:
+    """The bearer token or session cookie of an HTTP request or a WebSocket."""
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return await ctx.auth.resolve(header[7:].strip(), client_ip(request))

@@ -12,6 +12,7 @@ from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock
 from ticketline.db.session import Database
+from ticketline.web.realtime import RealtimeHub
 
 
 @dataclass
@@ -22,5 +23,6 @@ class WebContext:
     bus: EventBus
     auth: AuthService
     admin: AdminService
+    hub: RealtimeHub = field(default_factory=RealtimeHub)
     api_routers: list[APIRouter] = field(default_factory=list)
     page_routers: list[APIRouter] = field(default_factory=list)

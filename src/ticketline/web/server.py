@@ -10,10 +10,11 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ticketline import __version__
-from ticketline.web.auth import build_auth_router, install_auth
+from ticketline.web.auth import build_auth_router, install_auth, principal_from_connection
 from ticketline.web.context import WebContext
 from ticketline.web.errors import install_error_handlers
 from ticketline.web.pages import build_pages_router
+from ticketline.web.realtime import build_realtime_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -29,6 +30,9 @@ def create_web_app(ctx: WebContext) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(build_auth_router(ctx))
     app.include_router(build_pages_router(ctx))
+    app.include_router(
+        build_realtime_router(ctx.hub, lambda ws: principal_from_connection(ctx, ws))
+    )
     for router in [*ctx.api_routers, *ctx.page_routers]:
         app.include_router(router)
     _add_probes(app, ctx)

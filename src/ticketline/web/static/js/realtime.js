@@ -1,0 +1,51 @@
+// One WebSocket per tab. Remembers the last sequence number so that a
+// reconnect replays what was missed; otherwise the server sends a snapshot.
+// Pages listen for `tl:snapshot`, `tl:push` and `tl:status` events on window.
+(function () {
+  "use strict";
+  let lastSeq = Number(sessionStorage.getItem("tl.seq") || 0);
+  let delay = 500;
+  let socket = null;
+  let pinger = null;
+
+  function emit(name, detail) {
+    window.dispatchEvent(new CustomEvent(name, { detail: detail }));
+  }
+
+  function remember(seq) {
+    lastSeq = seq;
+    sessionStorage.setItem("tl.seq", String(seq));
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const since = lastSeq ? "?since=" + lastSeq : "";
+    socket = new WebSocket(scheme + "://" + location.host + "/ws" + since);
+    socket.onopen = function () {
+      delay = 500;
+      emit("tl:status", { connected: true });
+      pinger = setInterval(function () { socket.send("ping"); }, 20000);
+    };
+    socket.onmessage = function (message) {
+      const frame = JSON.parse(message.data);
+      if (frame.type === "snapshot") {
+        remember(frame.seq);
+        emit("tl:snapshot", frame.data);
+      } else if (frame.type === "push") {
+        remember(frame.seq);
+        emit("tl:push", { kind: frame.kind, data: frame.data, seq: frame.seq });
+      }
+    };
+    socket.onclose = function () {
+      clearInterval(pinger);
+      emit("tl:status", { connected: false });
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+  }
+
+  window.ticketlineRealtime = {
+    send: function (text) { if (socket && socket.readyState === 1) socket.send(text); },
+  };
+  connect();
+})();
