@@ -77,7 +77,7 @@ class AgentPhones(Protocol):
     """What the ACD asks of telephony. Every method returns once the request is made."""
 
     async def ring(
-        self, call_id: str, extensions: Sequence[str], timeout: int, caller_id: str
+        self, call_id: str, extensions: Sequence[str], ring_seconds: int, caller_id: str
     ) -> None:
         """Ring these extensions for `call_id` (an offer); the caller keeps hearing music."""
         ...
