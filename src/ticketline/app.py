@@ -26,6 +26,7 @@ from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.control import CallControl
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
@@ -55,6 +56,7 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    control: CallControl
     ticketing: TicketingService
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
@@ -106,6 +108,7 @@ class Application:
         await self.sip.start()
 
     async def stop_workers(self) -> None:
+        await self.control.close()
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
@@ -134,6 +137,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     trunks = TrunkService(db, clock, bus)
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
+    media = MediaEngine(
+        settings.sip_host,
+        PortRange(settings.rtp_port_first, settings.rtp_port_last),
+        settings.effective_moh_dir,
+    )
+    recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     return Application(
         settings=settings,
         clock=clock,
@@ -145,13 +154,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=cdr,
         notify=notify,
         outbox=outbox,
-        media=MediaEngine(
-            settings.sip_host,
-            PortRange(settings.rtp_port_first, settings.rtp_port_last),
-            settings.effective_moh_dir,
-        ),
-        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
+        media=media,
+        recordings=recordings,
         sip=sip,
+        control=CallControl(media, sip, bus, recordings, clock),
         ticketing=TicketingService(db, clock, bus, settings.zone),
     )
 
