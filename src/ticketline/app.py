@@ -26,6 +26,7 @@ from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.control import CallControl
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
@@ -58,6 +59,7 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    control: CallControl
     ticketing: TicketingService
     expiry: ExpiryWorker
     hub: RealtimeHub = field(default_factory=RealtimeHub)
@@ -111,6 +113,7 @@ class Application:
         await self.sip.start()
 
     async def stop_workers(self) -> None:
+        await self.control.close()
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
@@ -148,6 +151,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     )
     ticketing = TicketingService(db, clock, bus, settings.zone, order_policy)
     wire_ticketing_sms(bus, notify, order_policy)
+    media = MediaEngine(
+        settings.sip_host,
+        PortRange(settings.rtp_port_first, settings.rtp_port_last),
+        settings.effective_moh_dir,
+    )
+    recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     return Application(
         settings=settings,
         clock=clock,
@@ -159,13 +168,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=cdr,
         notify=notify,
         outbox=outbox,
-        media=MediaEngine(
-            settings.sip_host,
-            PortRange(settings.rtp_port_first, settings.rtp_port_last),
-            settings.effective_moh_dir,
-        ),
-        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
+        media=media,
+        recordings=recordings,
         sip=sip,
+        control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
     )
