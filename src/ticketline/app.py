@@ -15,8 +15,12 @@ from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
+from ticketline.crm import api as crm_api
+from ticketline.crm.service import CustomerService
+from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.notify import api as notify_api
+from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
 from ticketline.notify.service import NotifyService
 from ticketline.notify.smpp import SmppGateway, SmppSettings
@@ -43,6 +47,8 @@ class Application:
     cdr: CdrRecorder
     notify: NotifyService
     outbox: OutboxWorker
+    crm: CustomerService
+    timeline: TimelineRecorder
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -59,6 +65,7 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                crm_api.build_router(self.crm, self.timeline),
             ],
         )
         return create_web_app(ctx)
@@ -91,6 +98,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     notify = NotifyService(db, clock)
     outbox = OutboxWorker(db, sms_gateway(settings), clock, bus)
     notify.on_queued.append(outbox.wake)
+    timeline = TimelineRecorder(db, clock)
+    subscribe_timeline(bus, timeline)
     return Application(
         settings=settings,
         clock=clock,
@@ -102,7 +111,15 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=CdrRecorder(db),
         notify=notify,
         outbox=outbox,
+        crm=CustomerService(db, clock, bus),
+        timeline=timeline,
     )
+
+
+def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
+    """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
+    for event_type in (SmsSent, SmsFailed):
+        bus.subscribe(event_type, timeline.record)
 
 
 def sms_gateway(settings: Settings) -> SmsGateway:
