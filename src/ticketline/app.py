@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -11,6 +12,7 @@ from fastapi import FastAPI
 
 from ticketline.admin import api as admin_api
 from ticketline.admin.auth import AuthService, LoginPolicy
+from ticketline.admin.events import ExtensionChanged
 from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
@@ -26,8 +28,14 @@ from ticketline.notify.service import NotifyService
 from ticketline.notify.smpp import SmppGateway, SmppSettings
 from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
+from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
-from ticketline.telephony.trunks import TrunkService
+from ticketline.telephony.media_engine import MediaEngine
+from ticketline.telephony.media_ports import PortRange
+from ticketline.telephony.recordings import RecordingStore
+from ticketline.telephony.registrar import CachedCredentials, Credentials
+from ticketline.telephony.server import SipConfig, SipServer
+from ticketline.telephony.trunks import TrunksChanged, TrunkService
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -47,6 +55,9 @@ class Application:
     cdr: CdrRecorder
     notify: NotifyService
     outbox: OutboxWorker
+    media: MediaEngine
+    recordings: RecordingStore
+    sip: SipServer
     crm: CustomerService
     timeline: TimelineRecorder
     hub: RealtimeHub = field(default_factory=RealtimeHub)
@@ -75,12 +86,37 @@ class Application:
         await self.notify.install_default_templates()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
+        await self.media.start()
+        await self.start_sip()
+        # Objects alive after startup never need collecting: keep them out of GC passes,
+        # which would otherwise stall the 20 ms media clock.
+        gc.freeze()
+
+    async def start_sip(self) -> None:
+        """Bind SIP on the configured address; trunk and extension changes reach it."""
+        credentials = self.sip.auth.lookup
+        if isinstance(credentials, CachedCredentials):
+            cache = credentials
+
+            async def forget(event: ExtensionChanged) -> None:
+                cache.forget(event.number)
+
+            self.bus.subscribe(ExtensionChanged, forget)
+
+        async def reload(_: TrunksChanged) -> None:
+            await self.sip.reload_trunks()
+
+        self.bus.subscribe(TrunksChanged, reload)
+        await self.sip.start()
 
     async def stop_workers(self) -> None:
+        await self.sip.stop()
+        await self.media.close()
         await self.outbox.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
+        await self.media.close()
         await self.db.dispose()
 
 
@@ -98,6 +134,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     notify = NotifyService(db, clock)
     outbox = OutboxWorker(db, sms_gateway(settings), clock, bus)
     notify.on_queued.append(outbox.wake)
+    admin = AdminService(db, clock, bus, settings.sip_realm)
+    trunks = TrunkService(db, clock, bus)
+    cdr = CdrRecorder(db)
+    sip = build_sip_server(settings, clock, admin, trunks, cdr)
     timeline = TimelineRecorder(db, clock)
     subscribe_timeline(bus, timeline)
     return Application(
@@ -105,12 +145,19 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         clock=clock,
         bus=bus,
         db=db,
-        admin=AdminService(db, clock, bus, settings.sip_realm),
+        admin=admin,
         auth=AuthService(db, clock, policy),
-        trunks=TrunkService(db, clock, bus),
-        cdr=CdrRecorder(db),
+        trunks=trunks,
+        cdr=cdr,
         notify=notify,
         outbox=outbox,
+        media=MediaEngine(
+            settings.sip_host,
+            PortRange(settings.rtp_port_first, settings.rtp_port_last),
+            settings.effective_moh_dir,
+        ),
+        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
+        sip=sip,
         crm=CustomerService(db, clock, bus),
         timeline=timeline,
     )
@@ -120,6 +167,23 @@ def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
     """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
     for event_type in (SmsSent, SmsFailed):
         bus.subscribe(event_type, timeline.record)
+
+
+def build_sip_server(
+    settings: Settings, clock: Clock, admin: AdminService, trunks: TrunkService, cdr: CdrRecorder
+) -> SipServer:
+    """The SIP side: registrar on the extensions' HA1s, trunks, CDRs, the default B2BUA."""
+
+    async def lookup(number: str) -> Credentials | None:
+        ext = await admin.sip_credentials(number)
+        return None if ext is None else Credentials(ext.ha1_md5, ext.ha1_sha256)
+
+    config = SipConfig(settings.sip_host, settings.sip_port, settings.sip_realm,
+                       settings.sip_advertised_host or None)  # fmt: skip
+    sip = SipServer(config, CachedCredentials(lookup, clock.now), clock, trunks=trunks.list,
+                    cdr=cdr)  # fmt: skip
+    sip.fallback_handler = B2bua(sip)
+    return sip
 
 
 def sms_gateway(settings: Settings) -> SmsGateway:

@@ -18,12 +18,14 @@ from ticketline.app import Application, build_application, configure_logging
 from ticketline.config import Settings
 from ticketline.core.errors import TicketlineError
 from ticketline.db import migrate
+from ticketline.ivr.cli import build_cli as build_ivr_cli
 
 cli = typer.Typer(help="Ticketline call center.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
+cli.add_typer(build_ivr_cli(), name="ivr")
 console = Console()
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -32,8 +32,9 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
     web_port: int = Field(8000, ge=1, le=65535)
     sip_host: str = "127.0.0.1"
-    sip_port: int = Field(5060, ge=1, le=65535)
+    sip_port: int = Field(5060, ge=0, le=65535)  # 0: any free port (tests)
     sip_realm: str = "ticketline"
+    sip_advertised_host: str = ""
     timezone: str = "Asia/Shanghai"
     default_locale: Locale = "zh_CN"
     session_hours: int = Field(12, ge=1, le=24 * 30)
@@ -50,6 +51,10 @@ class Settings(BaseSettings):
     smpp_port: int = Field(2775, ge=1, le=65535)
     smpp_system_id: str = ""
     smpp_password: str = ""
+    rtp_port_first: int = Field(20000, ge=1024, le=65535)
+    rtp_port_last: int = Field(29999, ge=1024, le=65535)
+    recordings_dir: Path | None = None  # default: var_dir / "recordings"
+    moh_dir: Path | None = None  # default: var_dir / "moh"
 
     @classmethod
     def settings_customise_sources(
@@ -74,6 +79,25 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @model_validator(mode="after")
+    def _rtp_range_holds_a_pair(self) -> Settings:
+        if self.rtp_port_last - self.rtp_port_first < 3:
+            raise ValueError(
+                "rtp_port_first/rtp_port_last: the range must hold at least two port pairs, "
+                f"got {self.rtp_port_first}-{self.rtp_port_last}"
+            )
+        return self
+
+    @property
+    def effective_recordings_dir(self) -> Path:
+        """Where call recordings are written."""
+        return self.recordings_dir or self.var_dir / "recordings"
+
+    @property
+    def effective_moh_dir(self) -> Path:
+        """The folder of music-on-hold WAV files."""
+        return self.moh_dir or self.var_dir / "moh"
 
     @property
     def zone(self) -> ZoneInfo:
