@@ -50,6 +50,7 @@ def series(backend: str, n: int) -> str:
 def fill_statements(backend: str, n: int, per_customer: int) -> list[str]:
     pg = backend == "postgres"
     cid = "lpad(i::text, 32, '0')" if pg else "printf('%032d', i)"
+    pid = "lpad(i::text, 31, '0')" if pg else "printf('%031d', i)"
     tid = "lpad((i / {k})::text, 32, '0')" if pg else "printf('%032d', i / {k})"
     mobile = "'+86138' || lpad(i::text, 8, '0')" if pg else "'+86138' || printf('%08d', i)"
     land = "'+86216' || lpad(i::text, 7, '0')" if pg else "'+86216' || printf('%07d', i)"
@@ -69,9 +70,9 @@ def fill_statements(backend: str, n: int, per_customer: int) -> list[str]:
         " do_not_call, status, points_balance, created_at, updated_at, last_contact_at)"
         f" SELECT {cid}, 'Customer ' || i, 'U', 'zh_CN', '{{}}', '[]', '', {tier}, {false},"
         f" 'active', i % 3000, {now}, {now}, {ago} FROM {series(backend, n)}",
-        f"INSERT INTO customer_phone SELECT 'm' || {cid}, {cid}, {mobile}, 'mobile', {true}"
+        f"INSERT INTO customer_phone SELECT 'm' || {pid}, {cid}, {mobile}, 'mobile', {true}"
         f" FROM {series(backend, n)}",
-        f"INSERT INTO customer_phone SELECT 'l' || {cid}, {cid}, {land}, 'home', {false}"
+        f"INSERT INTO customer_phone SELECT 'l' || {pid}, {cid}, {land}, 'home', {false}"
         f" FROM {series(backend, n)} WHERE i % 4 = 0",
         "INSERT INTO timeline_entry (customer_id, at, kind, title, detail, ref_type, ref_id,"
         f" actor_name) SELECT {tid.format(k=per_customer)}, {ago}, 'call', 'Call', '{{}}',"
