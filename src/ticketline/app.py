@@ -36,6 +36,8 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing.events import OrderEvent
+from ticketline.ticketing.service import TicketingService
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -58,6 +60,7 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    ticketing: TicketingService
     crm: CustomerService
     timeline: TimelineRecorder
     hub: RealtimeHub = field(default_factory=RealtimeHub)
@@ -84,6 +87,7 @@ class Application:
     async def start_workers(self) -> None:
         """Start the background work of a serving process."""
         await self.notify.install_default_templates()
+        await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
         await self.media.start()
@@ -158,6 +162,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         ),
         recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
         sip=sip,
+        ticketing=TicketingService(db, clock, bus, settings.zone),
         crm=CustomerService(db, clock, bus),
         timeline=timeline,
     )
@@ -165,7 +170,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
 
 def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
     """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
-    for event_type in (SmsSent, SmsFailed):
+    for event_type in (OrderEvent, SmsSent, SmsFailed):
         bus.subscribe(event_type, timeline.record)
 
 

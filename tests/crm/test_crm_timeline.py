@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.crm.events import CallEnded, OrderBooked, OrderEvent, OrderPaid, OrderRefunded
+from tests.crm.events import CallEnded
 from ticketline.admin.security import Actor
 from ticketline.app import Application
 from ticketline.core.clock import FixedClock
@@ -15,14 +15,14 @@ from ticketline.core.paging import PageRequest
 from ticketline.crm.models import TimelineEntry
 from ticketline.crm.schemas import CustomerCreate, PhoneIn
 from ticketline.notify.events import SmsSent
+from ticketline.ticketing.events import OrderBooked, OrderPaid, OrderRefunded
 
 AGENT = Actor(id=None, name="agent1")
 
 
 @pytest.fixture(autouse=True)
 def subscribed(application: Application) -> None:
-    """As app.py does for ticketing's and telephony's events once they are on main."""
-    application.bus.subscribe(OrderEvent, application.timeline.record)
+    """As app.py will do for a call-ended event once telephony or the ACD publishes one."""
     application.bus.subscribe(CallEnded, application.timeline.record)
 
 
