@@ -30,6 +30,7 @@ from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.control import CallControl
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
@@ -60,6 +61,7 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    control: CallControl
     ticketing: TicketingService
     crm: CustomerService
     timeline: TimelineRecorder
@@ -114,6 +116,7 @@ class Application:
         await self.sip.start()
 
     async def stop_workers(self) -> None:
+        await self.control.close()
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
@@ -142,6 +145,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     trunks = TrunkService(db, clock, bus)
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
+    media = MediaEngine(
+        settings.sip_host,
+        PortRange(settings.rtp_port_first, settings.rtp_port_last),
+        settings.effective_moh_dir,
+    )
+    recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     timeline = TimelineRecorder(db, clock)
     subscribe_timeline(bus, timeline)
     return Application(
@@ -155,13 +164,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=cdr,
         notify=notify,
         outbox=outbox,
-        media=MediaEngine(
-            settings.sip_host,
-            PortRange(settings.rtp_port_first, settings.rtp_port_last),
-            settings.effective_moh_dir,
-        ),
-        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
+        media=media,
+        recordings=recordings,
         sip=sip,
+        control=CallControl(media, sip, bus, recordings, clock),
         ticketing=TicketingService(db, clock, bus, settings.zone),
         crm=CustomerService(db, clock, bus),
         timeline=timeline,
