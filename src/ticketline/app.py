@@ -37,8 +37,10 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
-from ticketline.ticketing.events import OrderEvent
+from ticketline.ticketing import events as ticketing_events
+from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
+from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -63,6 +65,7 @@ class Application:
     sip: SipServer
     control: CallControl
     ticketing: TicketingService
+    expiry: ExpiryWorker
     crm: CustomerService
     timeline: TimelineRecorder
     hub: RealtimeHub = field(default_factory=RealtimeHub)
@@ -92,6 +95,7 @@ class Application:
         await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
+        await self.expiry.start()
         await self.media.start()
         await self.start_sip()
         # Objects alive after startup never need collecting: keep them out of GC passes,
@@ -120,6 +124,7 @@ class Application:
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
+        await self.expiry.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
@@ -145,6 +150,14 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     trunks = TrunkService(db, clock, bus)
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
+    order_policy = OrderPolicy(
+        hold_minutes=settings.ticket_hold_minutes,
+        pay_hours=settings.ticket_pay_hours,
+        pickup_place=settings.ticket_pickup_place,
+        company=settings.company_name,
+    )
+    ticketing = TicketingService(db, clock, bus, settings.zone, order_policy)
+    wire_ticketing_sms(bus, notify, order_policy)
     media = MediaEngine(
         settings.sip_host,
         PortRange(settings.rtp_port_first, settings.rtp_port_last),
@@ -168,15 +181,43 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         recordings=recordings,
         sip=sip,
         control=CallControl(media, sip, bus, recordings, clock),
-        ticketing=TicketingService(db, clock, bus, settings.zone),
+        ticketing=ticketing,
+        expiry=ExpiryWorker(ticketing.expire_due),
         crm=CustomerService(db, clock, bus),
         timeline=timeline,
     )
 
 
+def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy) -> None:
+    """After booking, issue or a resend, the customer gets the codes by SMS."""
+
+    async def booked(event: ticketing_events.OrderBooked | ticketing_events.OrderIssued) -> None:
+        key = "order.issued" if isinstance(event, ticketing_events.OrderIssued) else "order.booked"
+        values = {
+            "company": policy.company,
+            "trip": event.trip,
+            "booking_code": event.code,
+            "pickup_code": event.pickup_code,
+            "pickup_place": policy.pickup_place,
+            "pickup_deadline": event.pickup_deadline,
+        }
+        await notify.queue_sms(event.phone, key, values, locale=event.locale, ref=event.code)
+
+    async def resent(event: ticketing_events.PickupCodeResent) -> None:
+        values = {"company": policy.company, "booking_code": event.code}
+        values["pickup_code"] = event.pickup_code
+        await notify.queue_sms(
+            event.phone, "pickup.resend", values, locale=event.locale, ref=event.code
+        )
+
+    bus.subscribe(ticketing_events.OrderBooked, booked)
+    bus.subscribe(ticketing_events.OrderIssued, booked)
+    bus.subscribe(ticketing_events.PickupCodeResent, resent)
+
+
 def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
     """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
-    for event_type in (OrderEvent, SmsSent, SmsFailed):
+    for event_type in (ticketing_events.OrderEvent, SmsSent, SmsFailed):
         bus.subscribe(event_type, timeline.record)
 
 
