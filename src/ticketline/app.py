@@ -17,8 +17,12 @@ from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
+from ticketline.crm import api as crm_api
+from ticketline.crm.service import CustomerService
+from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.notify import api as notify_api
+from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
 from ticketline.notify.service import NotifyService
 from ticketline.notify.smpp import SmppGateway, SmppSettings
@@ -26,13 +30,17 @@ from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.control import CallControl
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing import events as ticketing_events
+from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
+from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -55,7 +63,11 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    control: CallControl
     ticketing: TicketingService
+    expiry: ExpiryWorker
+    crm: CustomerService
+    timeline: TimelineRecorder
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -72,6 +84,7 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                crm_api.build_router(self.crm, self.timeline),
             ],
         )
         return create_web_app(ctx)
@@ -82,6 +95,7 @@ class Application:
         await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
+        await self.expiry.start()
         await self.media.start()
         await self.start_sip()
         # Objects alive after startup never need collecting: keep them out of GC passes,
@@ -106,9 +120,11 @@ class Application:
         await self.sip.start()
 
     async def stop_workers(self) -> None:
+        await self.control.close()
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
+        await self.expiry.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
@@ -134,6 +150,22 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     trunks = TrunkService(db, clock, bus)
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
+    order_policy = OrderPolicy(
+        hold_minutes=settings.ticket_hold_minutes,
+        pay_hours=settings.ticket_pay_hours,
+        pickup_place=settings.ticket_pickup_place,
+        company=settings.company_name,
+    )
+    ticketing = TicketingService(db, clock, bus, settings.zone, order_policy)
+    wire_ticketing_sms(bus, notify, order_policy)
+    media = MediaEngine(
+        settings.sip_host,
+        PortRange(settings.rtp_port_first, settings.rtp_port_last),
+        settings.effective_moh_dir,
+    )
+    recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
+    timeline = TimelineRecorder(db, clock)
+    subscribe_timeline(bus, timeline)
     return Application(
         settings=settings,
         clock=clock,
@@ -145,15 +177,48 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=cdr,
         notify=notify,
         outbox=outbox,
-        media=MediaEngine(
-            settings.sip_host,
-            PortRange(settings.rtp_port_first, settings.rtp_port_last),
-            settings.effective_moh_dir,
-        ),
-        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
+        media=media,
+        recordings=recordings,
         sip=sip,
-        ticketing=TicketingService(db, clock, bus, settings.zone),
+        control=CallControl(media, sip, bus, recordings, clock),
+        ticketing=ticketing,
+        expiry=ExpiryWorker(ticketing.expire_due),
+        crm=CustomerService(db, clock, bus),
+        timeline=timeline,
     )
+
+
+def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy) -> None:
+    """After booking, issue or a resend, the customer gets the codes by SMS."""
+
+    async def booked(event: ticketing_events.OrderBooked | ticketing_events.OrderIssued) -> None:
+        key = "order.issued" if isinstance(event, ticketing_events.OrderIssued) else "order.booked"
+        values = {
+            "company": policy.company,
+            "trip": event.trip,
+            "booking_code": event.code,
+            "pickup_code": event.pickup_code,
+            "pickup_place": policy.pickup_place,
+            "pickup_deadline": event.pickup_deadline,
+        }
+        await notify.queue_sms(event.phone, key, values, locale=event.locale, ref=event.code)
+
+    async def resent(event: ticketing_events.PickupCodeResent) -> None:
+        values = {"company": policy.company, "booking_code": event.code}
+        values["pickup_code"] = event.pickup_code
+        await notify.queue_sms(
+            event.phone, "pickup.resend", values, locale=event.locale, ref=event.code
+        )
+
+    bus.subscribe(ticketing_events.OrderBooked, booked)
+    bus.subscribe(ticketing_events.OrderIssued, booked)
+    bus.subscribe(ticketing_events.PickupCodeResent, resent)
+
+
+def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
+    """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
+    for event_type in (ticketing_events.OrderEvent, SmsSent, SmsFailed):
+        bus.subscribe(event_type, timeline.record)
 
 
 def build_sip_server(
