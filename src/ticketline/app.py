@@ -20,8 +20,12 @@ from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
+from ticketline.crm import api as crm_api
+from ticketline.crm.service import CustomerService
+from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.notify import api as notify_api
+from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
 from ticketline.notify.service import NotifyService
 from ticketline.notify.smpp import SmppGateway, SmppSettings
@@ -36,7 +40,10 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing import events as ticketing_events
+from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
+from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -61,6 +68,9 @@ class Application:
     sip: SipServer
     control: CallControl
     ticketing: TicketingService
+    expiry: ExpiryWorker
+    crm: CustomerService
+    timeline: TimelineRecorder
     acd: AcdAdmin
     acd_runtime: AcdRuntime
     hub: RealtimeHub = field(default_factory=RealtimeHub)
@@ -79,6 +89,7 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                crm_api.build_router(self.crm, self.timeline),
                 acd_api.build_router(self.acd, self.acd_runtime),
             ],
         )
@@ -90,6 +101,7 @@ class Application:
         await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
+        await self.expiry.start()
         await self.media.start()
         await self.start_sip()
         await self.start_acd()
@@ -127,6 +139,7 @@ class Application:
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
+        await self.expiry.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
@@ -152,12 +165,22 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     trunks = TrunkService(db, clock, bus)
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
+    order_policy = OrderPolicy(
+        hold_minutes=settings.ticket_hold_minutes,
+        pay_hours=settings.ticket_pay_hours,
+        pickup_place=settings.ticket_pickup_place,
+        company=settings.company_name,
+    )
+    ticketing = TicketingService(db, clock, bus, settings.zone, order_policy)
+    wire_ticketing_sms(bus, notify, order_policy)
     media = MediaEngine(
         settings.sip_host,
         PortRange(settings.rtp_port_first, settings.rtp_port_last),
         settings.effective_moh_dir,
     )
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
+    timeline = TimelineRecorder(db, clock)
+    subscribe_timeline(bus, timeline)
     acd_runtime = build_runtime(db, clock, bus, settings.zone)
     return Application(
         settings=settings,
@@ -174,10 +197,46 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         recordings=recordings,
         sip=sip,
         control=CallControl(media, sip, bus, recordings, clock),
-        ticketing=TicketingService(db, clock, bus, settings.zone),
+        ticketing=ticketing,
+        expiry=ExpiryWorker(ticketing.expire_due),
+        crm=CustomerService(db, clock, bus),
+        timeline=timeline,
         acd=AcdAdmin(db, clock, bus, admin, acd_runtime),
         acd_runtime=acd_runtime,
     )
+
+
+def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy) -> None:
+    """After booking, issue or a resend, the customer gets the codes by SMS."""
+
+    async def booked(event: ticketing_events.OrderBooked | ticketing_events.OrderIssued) -> None:
+        key = "order.issued" if isinstance(event, ticketing_events.OrderIssued) else "order.booked"
+        values = {
+            "company": policy.company,
+            "trip": event.trip,
+            "booking_code": event.code,
+            "pickup_code": event.pickup_code,
+            "pickup_place": policy.pickup_place,
+            "pickup_deadline": event.pickup_deadline,
+        }
+        await notify.queue_sms(event.phone, key, values, locale=event.locale, ref=event.code)
+
+    async def resent(event: ticketing_events.PickupCodeResent) -> None:
+        values = {"company": policy.company, "booking_code": event.code}
+        values["pickup_code"] = event.pickup_code
+        await notify.queue_sms(
+            event.phone, "pickup.resend", values, locale=event.locale, ref=event.code
+        )
+
+    bus.subscribe(ticketing_events.OrderBooked, booked)
+    bus.subscribe(ticketing_events.OrderIssued, booked)
+    bus.subscribe(ticketing_events.PickupCodeResent, resent)
+
+
+def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
+    """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
+    for event_type in (ticketing_events.OrderEvent, SmsSent, SmsFailed):
+        bus.subscribe(event_type, timeline.record)
 
 
 def build_sip_server(
