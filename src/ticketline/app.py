@@ -10,9 +10,12 @@ from datetime import timedelta
 import structlog
 from fastapi import FastAPI
 
+from ticketline.acd import api as acd_api
+from ticketline.acd.runtime import AcdRuntime, build_runtime
+from ticketline.acd.service import AcdAdmin
 from ticketline.admin import api as admin_api
 from ticketline.admin.auth import AuthService, LoginPolicy
-from ticketline.admin.events import ExtensionChanged
+from ticketline.admin.events import ExtensionChanged, StaffChanged
 from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
@@ -68,6 +71,8 @@ class Application:
     expiry: ExpiryWorker
     crm: CustomerService
     timeline: TimelineRecorder
+    acd: AcdAdmin
+    acd_runtime: AcdRuntime
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -85,6 +90,7 @@ class Application:
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
                 crm_api.build_router(self.crm, self.timeline),
+                acd_api.build_router(self.acd, self.acd_runtime),
             ],
         )
         return create_web_app(ctx)
@@ -98,6 +104,7 @@ class Application:
         await self.expiry.start()
         await self.media.start()
         await self.start_sip()
+        await self.start_acd()
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
         gc.freeze()
@@ -119,7 +126,15 @@ class Application:
         self.bus.subscribe(TrunksChanged, reload)
         await self.sip.start()
 
+    async def start_acd(self) -> None:
+        """Load queues and agents into the router; agent changes in admin reach it."""
+        self.bus.subscribe(StaffChanged, self.acd.on_staff_changed)
+        self.bus.subscribe(ExtensionChanged, self.acd.on_staff_changed)
+        await self.acd.load()
+        await self.acd_runtime.start()
+
     async def stop_workers(self) -> None:
+        await self.acd_runtime.stop()
         await self.control.close()
         await self.sip.stop()
         await self.media.close()
@@ -166,6 +181,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     timeline = TimelineRecorder(db, clock)
     subscribe_timeline(bus, timeline)
+    acd_runtime = build_runtime(db, clock, bus, settings.zone)
     return Application(
         settings=settings,
         clock=clock,
@@ -185,6 +201,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         expiry=ExpiryWorker(ticketing.expire_due),
         crm=CustomerService(db, clock, bus),
         timeline=timeline,
+        acd=AcdAdmin(db, clock, bus, admin, acd_runtime),
+        acd_runtime=acd_runtime,
     )
 
 
