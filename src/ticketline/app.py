@@ -45,6 +45,7 @@ from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
 from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
+from ticketline.web.desk import DeskFeed, build_desk_router
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 
@@ -73,7 +74,8 @@ class Application:
     timeline: TimelineRecorder
     acd: AcdAdmin
     acd_runtime: AcdRuntime
-    hub: RealtimeHub = field(default_factory=RealtimeHub)
+    hub: RealtimeHub
+    desk: DeskFeed
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -91,6 +93,7 @@ class Application:
                 notify_api.build_router(self.notify),
                 crm_api.build_router(self.crm, self.timeline),
                 acd_api.build_router(self.acd, self.acd_runtime),
+                build_desk_router(self.desk, self.control),
             ],
         )
         return create_web_app(ctx)
@@ -182,6 +185,11 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     timeline = TimelineRecorder(db, clock)
     subscribe_timeline(bus, timeline)
     acd_runtime = build_runtime(db, clock, bus, settings.zone)
+    acd = AcdAdmin(db, clock, bus, admin, acd_runtime)
+    crm = CustomerService(db, clock, bus)
+    hub = RealtimeHub()
+    desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock)
+    desk.install(bus)
     return Application(
         settings=settings,
         clock=clock,
@@ -199,10 +207,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
-        crm=CustomerService(db, clock, bus),
+        crm=crm,
         timeline=timeline,
-        acd=AcdAdmin(db, clock, bus, admin, acd_runtime),
+        acd=acd,
         acd_runtime=acd_runtime,
+        hub=hub,
+        desk=desk,
     )
 
 

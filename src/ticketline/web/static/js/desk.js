@@ -87,6 +87,7 @@
 
       inState(since) { return clock(seconds(since, this.now)); },
       clockOf: clock,
+      callStateLabel(state) { return (window.TL_CALL_STATES || {})[state] || state; },
       stateLabel(state) { return (window.TL_STATES || {})[state] || state; },
       wrapLeft() {
         if (!this.agent.wrapup_until) return "";
@@ -109,14 +110,22 @@
         }
       },
 
-      setState(state) {
-        this.act("POST", "/api/desk/state", { state: state, reason: state === "not_ready" ? this.reason || null : null });
+      async setState(state) {
+        const reason = this.reason || "break";
+        if (state === "logged_out") return this.act("POST", "/api/acd/me/logout", {});
+        if (this.agent.state === "logged_out") {
+          const body = state === "not_ready" ? { paused_reason: reason } : {};
+          await this.act("POST", "/api/acd/me/login", body);
+          if (state === "not_ready" || this.error) return;
+        }
+        if (state === "ready") return this.act("POST", "/api/acd/me/ready", {});
+        return this.act("POST", "/api/acd/me/pause", { reason: reason });
       },
       control(action, extra) {
         if (!this.call) return;
         this.act("POST", "/api/desk/call/" + action, Object.assign({ call_id: this.call.id }, extra || {}));
       },
-      pickup(id) { this.act("POST", "/api/desk/pickup", { call_id: id }); },
+      pickup(id) { this.act("POST", "/api/acd/calls/" + encodeURIComponent(id) + "/pickup", {}); },
       finishWrapup(next) {
         this.act("POST", "/api/desk/wrapup", Object.assign({ next: next }, this.wrap), () => {
           this.wrap = { disposition: "", notes: "", order: "", work_order: "" };
