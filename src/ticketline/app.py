@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from dataclasses import dataclass, field
@@ -18,6 +19,13 @@ from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
 from ticketline.db.session import Database
+from ticketline.ivr import api as ivr_api
+from ticketline.ivr.actions import ActionRegistry
+from ticketline.ivr.events import IvrCallEnded
+from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.prompts import PromptCache, prerender
+from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
+from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
 from ticketline.notify import api as notify_api
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
 from ticketline.notify.service import NotifyService
@@ -54,6 +62,7 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    ivr: IvrService
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -70,6 +79,7 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                ivr_api.build_router(self.ivr),
             ],
         )
         return create_web_app(ctx)
@@ -80,6 +90,7 @@ class Application:
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
         await self.media.start()
+        await self.start_ivr()
         await self.start_sip()
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
@@ -102,7 +113,20 @@ class Application:
         self.bus.subscribe(TrunksChanged, reload)
         await self.sip.start()
 
+    async def start_ivr(self) -> None:
+        """Load the flows, watch their folder, keep every call's path for statistics."""
+        await self.ivr.flows.reload_and_announce()
+        if self.settings.ivr_watch_flows:
+            self.ivr.flows.start_watching()
+        if self.ivr.call_log is not None:
+            self.bus.subscribe(IvrCallEnded, self.ivr.call_log.record)
+        if isinstance(self.ivr.prompts, PromptCache):
+            self.extras["ivr_prerender"] = asyncio.create_task(
+                prerender(self.ivr.prompts, self.ivr.flows), name="ivr-prerender"
+            )
+
     async def stop_workers(self) -> None:
+        await self.ivr.flows.stop_watching()
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
@@ -149,6 +173,32 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         ),
         recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
         sip=sip,
+        ivr=build_ivr(settings, clock, bus, db, notify),
+    )
+
+
+def build_ivr(
+    settings: Settings, clock: Clock, bus: EventBus, db: Database, notify: NotifyService
+) -> IvrService:
+    """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
+    actions = declare_actions(ActionRegistry())
+    flows = FlowRegistry(
+        settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
+        actions=actions.names,
+        publish=bus.publish,
+        default_flow=settings.ivr_default_flow,
+    )
+    return IvrService(
+        flows=flows,
+        prompts=PromptCache(settings.var_dir / "prompts"),
+        actions=actions,
+        clock=clock,
+        zone=settings.zone,
+        voicemail_dir=settings.var_dir / "voicemail",
+        announcements=AnnouncementService(db, clock),
+        call_log=CallLog(db),
+        sms=notify,
+        publish=bus.publish,
     )
 
 

@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     smpp_port: int = Field(2775, ge=1, le=65535)
     smpp_system_id: str = ""
     smpp_password: str = ""
+    ivr_flows_dir: Path | None = None  # None: the flows shipped in ticketline/ivr/flows
+    ivr_default_flow: str = "hotline"
+    ivr_watch_flows: bool = True
     rtp_port_first: int = Field(20000, ge=1024, le=65535)
     rtp_port_last: int = Field(29999, ge=1024, le=65535)
     recordings_dir: Path | None = None  # default: var_dir / "recordings"

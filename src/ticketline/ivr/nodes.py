@@ -52,7 +52,11 @@ async def play(run: CallRun, node_id: str, node: Play) -> Exit:
 
 async def announce(run: CallRun, node_id: str, node: Announce) -> Exit:
     source = run.deps.announcements
-    notices = [] if source is None else await source.active(run.flow.name, run.now())
+    try:
+        notices = [] if source is None else await source.active(run.flow.name, run.now())
+    except Exception:  # a notice must never stand between the caller and the menu
+        log.exception("IVR announcements unavailable")
+        notices = []
     for index, texts in enumerate(notices):
         key = f"{run.flow.name}.announce.{index}"
         if await run.say(dict(texts), key, barge_in=node.barge_in):  # type: ignore[arg-type]
