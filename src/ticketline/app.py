@@ -40,6 +40,7 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing.service import TicketingService
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -62,6 +63,7 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    ticketing: TicketingService
     ivr: IvrService
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
@@ -87,6 +89,7 @@ class Application:
     async def start_workers(self) -> None:
         """Start the background work of a serving process."""
         await self.notify.install_default_templates()
+        await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
         await self.media.start()
@@ -173,6 +176,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         ),
         recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
         sip=sip,
+        ticketing=TicketingService(db, clock, bus, settings.zone),
         ivr=build_ivr(settings, clock, bus, db, notify),
     )
 

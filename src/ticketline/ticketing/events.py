@@ -1,0 +1,100 @@
+"""Events the ticketing area announces on the bus; CRM, loyalty and notify subscribe.
+
+Every order event carries the order id, its booking code, the contact phone and the
+locale, so a subscriber needs no query to address the customer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OrderEvent:
+    """Base of order events. Payload: order id, booking code, contact phone (E.164),
+    locale, total in fen, and the actor's name."""
+
+    order_id: str
+    code: str
+    phone: str
+    locale: str
+    total_fen: int
+    actor: str
+
+
+@dataclass(frozen=True)
+class OrderHeld(OrderEvent):
+    """Seats are held until the order's expiry while the caller decides."""
+
+
+@dataclass(frozen=True)
+class OrderBooked(OrderEvent):
+    """The order is confirmed (unpaid or on credit). `pickup_code` is the clear secret,
+    only on this event and OrderIssued, for the SMS; never stored in clear."""
+
+    pickup_code: str = ""
+    trip: str = ""
+    pickup_deadline: str = ""
+
+
+@dataclass(frozen=True)
+class OrderPaid(OrderEvent):
+    """The ledger now covers the order total. `amount_fen`: this payment."""
+
+    amount_fen: int = 0
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class OrderIssued(OrderEvent):
+    """Tickets are issued; `pickup_code` is a fresh clear secret for the SMS."""
+
+    pickup_code: str = ""
+    trip: str = ""
+    pickup_deadline: str = ""
+
+
+@dataclass(frozen=True)
+class OrderPickedUp(OrderEvent):
+    """The customer collected the tickets at a counter."""
+
+
+@dataclass(frozen=True)
+class OrderCancelled(OrderEvent):
+    """An unpaid order was cancelled or expired; `reason` says which."""
+
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class OrderRefunded(OrderEvent):
+    """Tickets were refunded. `refund_fen` paid back, `fee_fen` kept."""
+
+    refund_fen: int = 0
+    fee_fen: int = 0
+
+
+@dataclass(frozen=True)
+class OrderChanged(OrderEvent):
+    """Tickets moved to another trip; `fee_fen` kept, `difference_fen` charged (+) or
+    refunded (-)."""
+
+    fee_fen: int = 0
+    difference_fen: int = 0
+
+
+@dataclass(frozen=True)
+class PickupCodeResent(OrderEvent):
+    """A new pickup code replaces the old one; `pickup_code` is clear, for the SMS."""
+
+    pickup_code: str = ""
+
+
+@dataclass(frozen=True)
+class TripCancelled:
+    """The operator cancelled a trip; orders on it need a notice. Payload: trip id,
+    service code, service date (ISO)."""
+
+    trip_id: str
+    service: str
+    service_date: str

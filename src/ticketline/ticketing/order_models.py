@@ -1,0 +1,126 @@
+"""Tables of orders, tickets, the payment ledger and the change/refund fee rules.
+
+Ledger invariant: `LedgerEntry` rows are only ever inserted, never updated or
+deleted; an order's balance is the sum of its entries, so money can be neither
+created nor lost by an edit.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ticketline.core.ids import new_id
+from ticketline.db.base import Base, UtcDateTime
+
+
+class Order(Base):
+    """A booking: one contact, one or more tickets, a state and a ledger."""
+
+    __tablename__ = "tk_order"
+    __table_args__ = (Index("ix_tk_order_expiry", "state", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    contact_name: Mapped[str] = mapped_column(String(64))
+    contact_phone: Mapped[str] = mapped_column(String(20), index=True)
+    locale: Mapped[str] = mapped_column(String(8))
+    total_fen: Mapped[int] = mapped_column(Integer)
+    pickup_hash: Mapped[str] = mapped_column(String(64))
+    pickup_failures: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    credit_due: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class Ticket(Base):
+    """One passenger on one seat of one trip, between two stops."""
+
+    __tablename__ = "tk_ticket"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    order_id: Mapped[str] = mapped_column(ForeignKey("tk_order.id"), index=True)
+    passenger_name: Mapped[str] = mapped_column(String(64))
+    id_type: Mapped[str] = mapped_column(String(16))
+    id_number: Mapped[str] = mapped_column(String(32), index=True)
+    passenger_type: Mapped[str] = mapped_column(String(16))
+    trip_id: Mapped[str] = mapped_column(ForeignKey("tk_trip.id"), index=True)
+    trip_seat_id: Mapped[int] = mapped_column(ForeignKey("tk_trip_seat.id"))
+    claim_id: Mapped[int] = mapped_column(ForeignKey("tk_seat_claim.id"))
+    from_seq: Mapped[int] = mapped_column(Integer)
+    to_seq: Mapped[int] = mapped_column(Integer)
+    class_code: Mapped[str] = mapped_column(String(16))
+    seat_no: Mapped[str] = mapped_column(String(16))
+    fare_fen: Mapped[int] = mapped_column(Integer)
+    price_fen: Mapped[int] = mapped_column(Integer)
+    insurance_fen: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # active, refunded, changed
+
+
+class OrderLog(Base):
+    """One state transition (or money movement) of an order, in order of happening."""
+
+    __tablename__ = "tk_order_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("tk_order.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    details: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class LedgerEntry(Base):
+    """Money in (payment, positive) or out (refund, negative) for an order.
+
+    `key` makes a payment idempotent: the same key twice records it once.
+    """
+
+    __tablename__ = "tk_ledger"
+    __table_args__ = (UniqueConstraint("key", name="uq_tk_ledger_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("tk_order.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # payment, refund
+    method: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class FeeRule(Base):
+    """Fee for a refund or change of a product, by hours left before departure.
+
+    Applies when `min_hours <= hours_left < max_hours` (no max = open ended);
+    `allowed` false forbids the action in that window.
+    """
+
+    __tablename__ = "tk_fee_rule"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    product: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(16))  # refund, change
+    min_hours: Mapped[int] = mapped_column(Integer)
+    max_hours: Mapped[int | None] = mapped_column(Integer)
+    percent: Mapped[int] = mapped_column(Integer)  # in tenths of a percent: 50 = 5%
+    min_fee_fen: Mapped[int] = mapped_column(Integer)
+    round_fen: Mapped[int] = mapped_column(Integer)
+    allowed: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,176 @@
+"""Pydantic models for ticketing input and output (catalog, search)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$"
+    ),
+]
+LongCode = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"
+    ),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Product = Literal["rail", "coach", "event"]
+Position = Literal["window", "aisle", "middle", "none"]
+
+# Seat classes a fare and a seat may name: code -> (Chinese, English).
+SEAT_CLASSES: dict[str, tuple[str, str]] = {
+    "business": ("商务座", "Business"),
+    "first": ("一等座", "First class"),
+    "second": ("二等座", "Second class"),
+    "soft_sleeper": ("软卧", "Soft sleeper"),
+    "hard_sleeper": ("硬卧", "Hard sleeper"),
+    "hard_seat": ("硬座", "Hard seat"),
+    "standing": ("无座", "Standing"),
+    "coach": ("座位", "Coach seat"),
+    "coach_sleeper": ("卧铺", "Coach sleeper"),
+    "vip": ("VIP席", "VIP"),
+    "stalls": ("池座", "Stalls"),
+    "balcony": ("楼座", "Balcony"),
+    "ga": ("站票区", "General admission"),
+}
+SeatClass = Annotated[str, StringConstraints(pattern="^(" + "|".join(SEAT_CLASSES) + ")$")]
+
+
+class StrictModel(BaseModel):
+    """Input models refuse unknown fields, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class OperatorIn(StrictModel):
+    code: LongCode
+    name_zh: Name
+    name_en: Name
+    product: Product
+
+
+class StationIn(StrictModel):
+    code: Code
+    name_zh: Name
+    name_en: Name
+    city: Name
+    pinyin: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+
+    @field_validator("pinyin")
+    @classmethod
+    def _pinyin_words(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]+( [A-Za-z]+)*", value):
+            raise ValueError("latin words with single spaces, e.g. 'bei jing nan'")
+        return value.lower()
+
+
+class StopIn(StrictModel):
+    station: Code
+    arrive_min: int = Field(ge=0, le=7 * 24 * 60)
+    depart_min: int = Field(ge=0, le=7 * 24 * 60)
+    km: int = Field(ge=0, le=10_000)
+
+
+class RouteIn(StrictModel):
+    code: LongCode
+    operator: LongCode
+    name: Name
+    product: Product
+    # 63 legs at most: a seat's legs are one 64-bit mask.
+    stops: list[StopIn] = Field(min_length=2, max_length=63)
+
+
+class SeatIn(StrictModel):
+    seat_no: Code
+    class_code: SeatClass
+    section: Code = "1"
+    row: int = Field(1, ge=0, le=10_000)
+    position: Position = "none"
+    numbered: bool = True
+
+
+class LayoutIn(StrictModel):
+    code: LongCode
+    name: Name
+    seats: list[SeatIn] = Field(min_length=1, max_length=5000)
+
+
+class TimetableIn(StrictModel):
+    route: LongCode
+    layout: LongCode
+    service: Code
+    departs_local: Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+    weekdays: list[Annotated[int, Field(ge=1, le=7)]] = Field(
+        default_factory=lambda: [1, 2, 3, 4, 5, 6, 7], min_length=1, max_length=7
+    )
+    valid_from: date
+    valid_to: date
+
+
+class DistanceFareIn(StrictModel):
+    """Fares of one class on a route: `base_fen` + `fen_per_km` x distance, rounded."""
+
+    route: LongCode
+    class_code: SeatClass
+    base_fen: int = Field(ge=0, le=10_000_00)
+    fen_per_km: int = Field(ge=0, le=100_00)
+    round_fen: int = Field(50, ge=1, le=100_00)
+
+
+class FareIn(StrictModel):
+    """One fare typed by the operator: the adult fare between two stops of a route."""
+
+    route: LongCode
+    class_code: SeatClass
+    from_station: Code
+    to_station: Code
+    amount_fen: int = Field(ge=0, le=100_000_00)
+
+
+class PromotionIn(StrictModel):
+    code: LongCode
+    name: Name
+    route: LongCode | None = None
+    class_code: SeatClass | None = None
+    travel_from: date
+    travel_to: date
+    percent_off: int = Field(ge=1, le=90)
+
+
+class StationOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    city: str
+    pinyin: str
+    initials: str
+
+
+class ClassAvailability(BaseModel):
+    class_code: str
+    name_zh: str
+    name_en: str
+    fare_fen: int | None
+    seats_left: int
+
+
+class TripOption(BaseModel):
+    """One trip of a timetable search, as the desktop and the IVR read it."""
+
+    trip_id: str
+    service: str
+    operator: str
+    product: str
+    from_station: str
+    to_station: str
+    departs_at: datetime
+    arrives_at: datetime
+    duration_min: int
+    classes: list[ClassAvailability]

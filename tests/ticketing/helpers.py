@@ -1,0 +1,107 @@
+"""A small real catalog for ticketing tests: one rail line A-B-C-D and its trips."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from ticketline.admin.security import SYSTEM
+from ticketline.ticketing.models import Trip
+from ticketline.ticketing.schemas import (
+    DistanceFareIn,
+    LayoutIn,
+    OperatorIn,
+    RouteIn,
+    SeatIn,
+    StationIn,
+    StopIn,
+    TimetableIn,
+)
+from ticketline.ticketing.service import TicketingService
+
+STATIONS = (
+    ("BJP", "北京南", "Beijing South", "北京", "bei jing nan"),
+    ("TJP", "天津西", "Tianjin West", "天津", "tian jin xi"),
+    ("JNK", "济南西", "Jinan West", "济南", "ji nan xi"),
+    ("SHH", "上海虹桥", "Shanghai Hongqiao", "上海", "shang hai hong qiao"),
+)
+KMS = (0, 130, 400, 1300)
+MINUTES = (0, 35, 90, 280)
+
+
+def seats(rows: int, class_code: str = "second", section: str = "05") -> list[SeatIn]:
+    """Rows of A (window), C (aisle), D (aisle), F (window)."""
+    places = (("A", "window"), ("C", "aisle"), ("D", "aisle"), ("F", "window"))
+    return [
+        SeatIn(
+            seat_no=f"{section}{row:02d}{letter}",
+            class_code=class_code,
+            section=section,
+            row=row,
+            position=position,
+        )
+        for row in range(1, rows + 1)
+        for letter, position in places
+    ]
+
+
+@dataclass(frozen=True)
+class Line:
+    trips: list[str]
+    first_day: date
+
+
+async def build_line(
+    service: TicketingService,
+    first_day: date,
+    *,
+    days: int = 3,
+    second_rows: int = 5,
+    first_rows: int = 1,
+    code: str = "G1",
+) -> Line:
+    """Operator, stations, route BJP-TJP-JNK-SHH, a train, one departure a day at 08:00."""
+    actor = SYSTEM
+    await service.fares.install_default_passenger_types()
+    await service.catalog.create_operator(
+        actor, OperatorIn(code="crh", name_zh="中国铁路", name_en="China Railway", product="rail")
+    )
+    for station, zh, en, city, pinyin in STATIONS:
+        await service.catalog.create_station(
+            actor, StationIn(code=station, name_zh=zh, name_en=en, city=city, pinyin=pinyin)
+        )
+    stops = [
+        StopIn(station=s[0], arrive_min=m, depart_min=m + (2 if 0 < i < 3 else 0), km=k)
+        for i, (s, m, k) in enumerate(zip(STATIONS, MINUTES, KMS, strict=True))
+    ]
+    await service.catalog.create_route(
+        actor,
+        RouteIn(code=f"{code}-line", operator="crh", name="京沪", product="rail", stops=stops),
+    )
+    layout = seats(second_rows) + seats(first_rows, "first", "01")
+    await service.catalog.create_layout(
+        actor, LayoutIn(code=f"{code}-train", name="CRH380", seats=layout)
+    )
+    for class_code, per_km in (("second", 45), ("first", 75)):
+        await service.fares.set_distance_fares(
+            actor,
+            DistanceFareIn(
+                route=f"{code}-line", class_code=class_code, base_fen=500, fen_per_km=per_km
+            ),
+        )
+    await service.catalog.add_timetable(
+        actor,
+        TimetableIn(
+            route=f"{code}-line",
+            layout=f"{code}-train",
+            service=code,
+            departs_local="08:00",
+            valid_from=first_day,
+            valid_to=first_day + timedelta(days=days - 1),
+        ),
+    )
+    async with service.db.sessions() as session:
+        trips = list(await session.scalars(select(Trip.id).order_by(Trip.service_date)))
+    return Line(trips, first_day)

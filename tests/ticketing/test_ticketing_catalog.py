@@ -1,0 +1,96 @@
+"""Catalog and timetable search: what an agent or the IVR sees for a journey."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests.ticketing.conftest import TOMORROW
+from tests.ticketing.helpers import Line
+from ticketline.admin.security import SYSTEM
+from ticketline.app import Application
+from ticketline.core.errors import InvalidInput, TicketlineError
+from ticketline.ticketing.errors import CatalogNotFound, CodeTaken
+from ticketline.ticketing.schemas import RouteIn, StationIn, StopIn
+
+
+async def test_search_lists_trips_with_times_fares_and_seats(
+    application: Application, line: Line
+) -> None:
+    found = await application.ticketing.timetable("TJP", "JNK", TOMORROW)
+    assert len(found) == 1
+    trip = found[0]
+    assert trip.service == "G1"
+    assert trip.from_station == "天津西"
+    assert trip.to_station == "济南西"
+    # 08:00 Shanghai is 00:00 UTC; Tianjin West departs 37 minutes later.
+    assert trip.departs_at.isoformat() == "2026-11-23T00:37:00+00:00"
+    assert trip.duration_min == 90 - 37
+    classes = {c.class_code: c for c in trip.classes}
+    assert classes["second"].seats_left == 20
+    assert classes["first"].seats_left == 4
+    # 5 yuan + 0.45 yuan/km x 270 km = 126.5 yuan.
+    assert classes["second"].fare_fen == 12650
+    assert [c.class_code for c in trip.classes] == ["first", "second"]
+
+
+async def test_search_goes_one_way_and_refuses_bad_dates(
+    application: Application, line: Line
+) -> None:
+    assert await application.ticketing.timetable("JNK", "TJP", TOMORROW) == []
+    assert await application.ticketing.timetable("BJP", "SHH", TOMORROW + timedelta(days=5)) == []
+    with pytest.raises(InvalidInput) as past:
+        await application.ticketing.timetable("BJP", "SHH", date(2026, 11, 21))
+    assert past.value.details["field"] == "date"
+    with pytest.raises(CatalogNotFound) as unknown:
+        await application.ticketing.timetable("BJP", "XXX", TOMORROW)
+    assert unknown.value.details["field"] == "to"
+
+
+async def test_cancelled_trips_leave_the_search(application: Application, line: Line) -> None:
+    await application.ticketing.catalog.cancel_trip(SYSTEM, line.trips[0])
+    assert await application.ticketing.timetable("BJP", "SHH", TOMORROW) == []
+    later = await application.ticketing.timetable("BJP", "SHH", TOMORROW + timedelta(days=1))
+    assert len(later) == 1
+
+
+async def test_stations_are_found_by_pinyin_initials_and_name(
+    application: Application, line: Line
+) -> None:
+    async def codes(text: str) -> list[str]:
+        return [s.code for s in await application.ticketing.find_stations(text)]
+
+    assert await codes("bjn") == ["BJP"]
+    assert await codes("shanghai") == ["SHH"]
+    assert await codes("Shang Hai") == ["SHH"]
+    assert await codes("济南") == ["JNK"]
+    assert await codes("tianjin east") == []
+    assert await codes("Tianjin") == ["TJP"]
+    assert await codes("%") == []
+
+
+async def test_bad_catalog_input_names_the_field(application: Application, line: Line) -> None:
+    catalog = application.ticketing.catalog
+    with pytest.raises(CodeTaken):
+        await catalog.create_station(
+            SYSTEM,
+            StationIn(
+                code="BJP", name_zh="北京", name_en="Beijing", city="北京", pinyin="bei jing"
+            ),
+        )
+    stops = [
+        StopIn(station="BJP", arrive_min=0, depart_min=0, km=0),
+        StopIn(station="TJP", arrive_min=30, depart_min=30, km=100),
+    ]
+    with pytest.raises(CatalogNotFound) as no_operator:
+        await catalog.create_route(
+            SYSTEM, RouteIn(code="X", operator="nobody", name="x", product="rail", stops=stops)
+        )
+    assert no_operator.value.details["field"] == "operator"
+    backwards = [stops[1], stops[0]]
+    with pytest.raises(TicketlineError) as bad_times:
+        await catalog.create_route(
+            SYSTEM, RouteIn(code="Y", operator="crh", name="y", product="rail", stops=backwards)
+        )
+    assert "stops" in bad_times.value.message
