@@ -23,6 +23,7 @@ from ticketline.ivr import api as ivr_api
 from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
@@ -158,6 +159,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     trunks = TrunkService(db, clock, bus)
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
+    ticketing = TicketingService(db, clock, bus, settings.zone)
     return Application(
         settings=settings,
         clock=clock,
@@ -176,16 +178,22 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         ),
         recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
         sip=sip,
-        ticketing=TicketingService(db, clock, bus, settings.zone),
-        ivr=build_ivr(settings, clock, bus, db, notify),
+        ticketing=ticketing,
+        ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
     )
 
 
 def build_ivr(
-    settings: Settings, clock: Clock, bus: EventBus, db: Database, notify: NotifyService
+    settings: Settings,
+    clock: Clock,
+    bus: EventBus,
+    db: Database,
+    notify: NotifyService,
+    ticketing: TicketingService,
 ) -> IvrService:
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
+    TicketingLookups(ticketing).bind(actions)
     flows = FlowRegistry(
         settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
         actions=actions.names,

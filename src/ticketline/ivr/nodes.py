@@ -98,9 +98,11 @@ async def _one_key(run: CallRun, node: Menu) -> str:
 async def collect(run: CallRun, node_id: str, node: Collect) -> Exit:
     for _ in range(node.retries):
         await run.say(node.prompt, f"{run.flow.name}.{node_id}")
+        # With a terminator the caller ends with it: one digit of room so that '#' after
+        # a full-length entry ends this entry instead of spilling into the next wait.
         got = await run.session.collect_digits(
             min_digits=node.min,
-            max_digits=node.max,
+            max_digits=node.max + 1 if node.terminator else node.max,
             timeout=node.timeout,
             inter_digit_timeout=node.inter_digit_timeout,
             terminator=node.terminator,
