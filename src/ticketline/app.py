@@ -35,6 +35,7 @@ from ticketline.notify.worker import OutboxWorker
 from ticketline.telephony import api as telephony_api
 from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
+from ticketline.telephony.control import CallControl
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
@@ -64,6 +65,7 @@ class Application:
     media: MediaEngine
     recordings: RecordingStore
     sip: SipServer
+    control: CallControl
     ticketing: TicketingService
     ivr: IvrService
     hub: RealtimeHub = field(default_factory=RealtimeHub)
@@ -131,6 +133,7 @@ class Application:
 
     async def stop_workers(self) -> None:
         await self.ivr.flows.stop_watching()
+        await self.control.close()
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
@@ -160,6 +163,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
     ticketing = TicketingService(db, clock, bus, settings.zone)
+    media = MediaEngine(
+        settings.sip_host,
+        PortRange(settings.rtp_port_first, settings.rtp_port_last),
+        settings.effective_moh_dir,
+    )
+    recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     return Application(
         settings=settings,
         clock=clock,
@@ -171,13 +180,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         cdr=cdr,
         notify=notify,
         outbox=outbox,
-        media=MediaEngine(
-            settings.sip_host,
-            PortRange(settings.rtp_port_first, settings.rtp_port_last),
-            settings.effective_moh_dir,
-        ),
-        recordings=RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone),
+        media=media,
+        recordings=recordings,
         sip=sip,
+        control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
     )

@@ -126,7 +126,7 @@ class MediaEngine:
             rtcp_sock.close()
             self.ports.release(port)
             raise
-        session.attach(rtp, rtcp)
+        session.attach(rtp, rtcp, rtp_sock)
         self.sessions[session.id] = session
         self._session_list = list(self.sessions.values())
         return session
