@@ -27,6 +27,7 @@ from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
+from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
 from ticketline.notify.service import NotifyService
@@ -120,12 +121,13 @@ class Application:
         await self.sip.start()
 
     async def start_ivr(self) -> None:
-        """Load the flows, watch their folder, keep every call's path for statistics."""
+        """Load the flows, answer inbound calls with them, keep every call's path."""
         await self.ivr.flows.reload_and_announce()
         if self.settings.ivr_watch_flows:
             self.ivr.flows.start_watching()
         if self.ivr.call_log is not None:
             self.bus.subscribe(IvrCallEnded, self.ivr.call_log.record)
+        self.extras["ivr_router"] = install_ivr(self.control, self.ivr)
         if isinstance(self.ivr.prompts, PromptCache):
             self.extras["ivr_prerender"] = asyncio.create_task(
                 prerender(self.ivr.prompts, self.ivr.flows), name="ivr-prerender"
