@@ -27,6 +27,7 @@ from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
+from ticketline.ivr.speech_sphinx import SphinxRecognizer
 from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
@@ -128,6 +129,10 @@ class Application:
         if self.ivr.call_log is not None:
             self.bus.subscribe(IvrCallEnded, self.ivr.call_log.record)
         self.extras["ivr_router"] = install_ivr(self.control, self.ivr)
+        if isinstance(self.ivr.recognizer, SphinxRecognizer):
+            self.extras["ivr_speech"] = asyncio.create_task(
+                asyncio.to_thread(self.ivr.recognizer.warm_up), name="ivr-speech-model"
+            )
         if isinstance(self.ivr.prompts, PromptCache):
             self.extras["ivr_prerender"] = asyncio.create_task(
                 prerender(self.ivr.prompts, self.ivr.flows), name="ivr-prerender"
@@ -218,6 +223,7 @@ def build_ivr(
         announcements=AnnouncementService(db, clock),
         call_log=CallLog(db),
         sms=notify,
+        recognizer=SphinxRecognizer() if settings.ivr_speech else None,
         publish=bus.publish,
     )
 

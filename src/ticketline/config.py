@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     ivr_flows_dir: Path | None = None  # None: the flows shipped in ticketline/ivr/flows
     ivr_default_flow: str = "hotline"
     ivr_watch_flows: bool = True
+    ivr_speech: bool = True  # English menu words by pocketsphinx where a menu lists words
     rtp_port_first: int = Field(20000, ge=1024, le=65535)
     rtp_port_last: int = Field(29999, ge=1024, le=65535)
     recordings_dir: Path | None = None  # default: var_dir / "recordings"

@@ -4,6 +4,7 @@ and decodes what the server plays back, comparing it with the cached prompt WAVs
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import AsyncIterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -22,11 +23,13 @@ from ticketline.ivr.actions import ActionContext
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.loader import load_file
 from ticketline.ivr.prompts import PromptCache
+from ticketline.ivr.registry import FlowRegistry
+from ticketline.ivr.speech_sphinx import SphinxRecognizer
 from ticketline.ivr.telephony_adapter import install
 from ticketline.media import g711
 from ticketline.media.dtmf import DtmfSender
 from ticketline.media.frames import Pcm
-from ticketline.media.wav import read_wav
+from ticketline.media.wav import decode_wav, read_wav
 from ticketline.telephony import control_events as ev
 
 from .conftest import FLOWS
@@ -147,3 +150,64 @@ async def test_a_caller_keys_a_timetable_query_and_hears_the_answer(
     assert finished.reason == "finished"
     assert contains(phone.heard(), read_wav(reply_file))
     assert "G one, leaves at 8 AM" in reply_text
+
+
+SPEECH_FLOW = """
+flow: spoken
+numbers: ["95105"]
+language: en
+start: ask
+nodes:
+  ask:
+    type: menu
+    prompt: {zh: 请说退票或人工, en: Say refund or agent.}
+    options: {"3": refund, "0": agent}
+    words: {"3": [refund], "0": [agent]}
+    timeout: 1
+    retries: 1
+    fallback: bye
+  refund: {type: hangup, prompt: {zh: 退票, en: You chose refunds.}}
+  agent: {type: hangup, prompt: {zh: 人工, en: You chose an agent.}}
+  bye: {type: hangup}
+"""
+
+
+async def test_a_caller_says_a_menu_choice_on_a_real_call(app: Application, tmp_path: Path) -> None:
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    (folder / "spoken.yaml").write_text(SPEECH_FLOW, encoding="utf-8")
+    app.ivr.flows = FlowRegistry(folder, default_flow="spoken")
+    recognizer = SphinxRecognizer()
+    recognizer.warm_up()
+    app.ivr.recognizer = recognizer
+    ended: list[IvrCallEnded] = []
+
+    async def keep(event: IvrCallEnded) -> None:
+        ended.append(event)
+
+    app.bus.subscribe(IvrCallEnded, keep)
+    install(app.control, app.ivr)
+    flite = ["flite", "-t", "refund", "-o", "/dev/stdout"]
+    wav = subprocess.run(flite, capture_output=True, check=True).stdout
+    word = decode_wav(wav)
+    peer = await RtpPeer.open()
+    fill = {"rtp_port": str(peer.address[1]), "codec": "0", "middle": ""}
+    sipp = Sipp(f"127.0.0.1:{app.sip.port}", "media_uac.xml", ip=TRUNK_IP, fill=fill,
+                extra=("-s", "95105"), workdir=tmp_path)  # fmt: skip
+    try:
+        await sipp.start()
+        await wait_for(lambda: bool(app.control.channels), timeout=10)
+        channel = next(iter(app.control.channels.values()))
+        server = (channel.session.local_host, channel.session.port)
+        await wait_for(lambda: bool(channel.session.recorders), timeout=15)  # it listens
+        padded = np.concatenate([np.zeros(1600, np.int16), word, np.zeros(3200, np.int16)])
+        for start in range(0, len(padded) - 159, 160):
+            peer.send_audio(padded[start : start + 160], server)
+            await asyncio.sleep(0.02)
+        await wait_for(lambda: bool(ended), timeout=15)
+        run = await sipp.wait()
+        assert run.ok, run.errors
+    finally:
+        sipp.kill()
+        peer.close()
+    assert ended[0].path == ("ask", "refund")

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 from pathlib import Path
 
 from ticketline.ivr.service import IvrService
 from ticketline.ivr.session import CallerHungUp, Digits, Prompt
+from ticketline.media.wav import read_wav
 from ticketline.telephony.calls import LegFailed
 from ticketline.telephony.control import CallControl, TransferFailed
 from ticketline.telephony.control_channel import Channel
@@ -95,6 +97,24 @@ class ChannelSession:
         finally:
             info = await self.channel.stop_recording()
         return 0.0 if info is None else info.duration_ms / 1000
+
+    async def listen(self, *, seconds: float) -> bytes:
+        """What the caller says in the next `seconds` (8 kHz PCM), for speech input.
+
+        Taps the call's media with a recorder of the engine that is not stored
+        with the call's recordings; a key pressed meanwhile ends it early.
+        """
+        self._check()
+        engine = self.control.engine
+        with tempfile.TemporaryDirectory(prefix="ivr-listen-") as folder:
+            recorder = engine.start_recording(self.channel.session, Path(folder) / "u.wav", 1)
+            try:
+                await self.channel.collect_digits(0, 1, seconds, seconds, "")
+            finally:
+                result = engine.stop_recording(recorder)
+            self._check()
+            pcm = await asyncio.to_thread(read_wav, result.path)
+        return pcm.astype("<i2").tobytes()
 
     async def transfer(self, target: str) -> bool:
         self._check()
