@@ -44,7 +44,10 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing import events as ticketing_events
+from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
+from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
@@ -70,6 +73,7 @@ class Application:
     control: CallControl
     ticketing: TicketingService
     ivr: IvrService
+    expiry: ExpiryWorker
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -97,6 +101,7 @@ class Application:
         await self.ticketing.install_defaults()
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
+        await self.expiry.start()
         await self.media.start()
         await self.start_ivr()
         await self.start_sip()
@@ -144,6 +149,7 @@ class Application:
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
+        await self.expiry.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
@@ -169,7 +175,14 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     trunks = TrunkService(db, clock, bus)
     cdr = CdrRecorder(db)
     sip = build_sip_server(settings, clock, admin, trunks, cdr)
-    ticketing = TicketingService(db, clock, bus, settings.zone)
+    order_policy = OrderPolicy(
+        hold_minutes=settings.ticket_hold_minutes,
+        pay_hours=settings.ticket_pay_hours,
+        pickup_place=settings.ticket_pickup_place,
+        company=settings.company_name,
+    )
+    ticketing = TicketingService(db, clock, bus, settings.zone, order_policy)
+    wire_ticketing_sms(bus, notify, order_policy)
     media = MediaEngine(
         settings.sip_host,
         PortRange(settings.rtp_port_first, settings.rtp_port_last),
@@ -192,6 +205,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         sip=sip,
         control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
+        expiry=ExpiryWorker(ticketing.expire_due),
         ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
     )
 
@@ -226,6 +240,33 @@ def build_ivr(
         recognizer=SphinxRecognizer() if settings.ivr_speech else None,
         publish=bus.publish,
     )
+
+
+def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy) -> None:
+    """After booking, issue or a resend, the customer gets the codes by SMS."""
+
+    async def booked(event: ticketing_events.OrderBooked | ticketing_events.OrderIssued) -> None:
+        key = "order.issued" if isinstance(event, ticketing_events.OrderIssued) else "order.booked"
+        values = {
+            "company": policy.company,
+            "trip": event.trip,
+            "booking_code": event.code,
+            "pickup_code": event.pickup_code,
+            "pickup_place": policy.pickup_place,
+            "pickup_deadline": event.pickup_deadline,
+        }
+        await notify.queue_sms(event.phone, key, values, locale=event.locale, ref=event.code)
+
+    async def resent(event: ticketing_events.PickupCodeResent) -> None:
+        values = {"company": policy.company, "booking_code": event.code}
+        values["pickup_code"] = event.pickup_code
+        await notify.queue_sms(
+            event.phone, "pickup.resend", values, locale=event.locale, ref=event.code
+        )
+
+    bus.subscribe(ticketing_events.OrderBooked, booked)
+    bus.subscribe(ticketing_events.OrderIssued, booked)
+    bus.subscribe(ticketing_events.PickupCodeResent, resent)
 
 
 def build_sip_server(

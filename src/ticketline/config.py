@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     ivr_default_flow: str = "hotline"
     ivr_watch_flows: bool = True
     ivr_speech: bool = True  # English menu words by pocketsphinx where a menu lists words
+    company_name: str = "Ticketline"
+    ticket_hold_minutes: int = Field(15, ge=1, le=24 * 60)
+    ticket_pay_hours: int = Field(24, ge=1, le=24 * 14)
+    ticket_pickup_place: str = "车站售票窗口"
     rtp_port_first: int = Field(20000, ge=1024, le=65535)
     rtp_port_last: int = Field(29999, ge=1024, le=65535)
     recordings_dir: Path | None = None  # default: var_dir / "recordings"

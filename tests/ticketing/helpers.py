@@ -10,6 +10,7 @@ from sqlalchemy import select
 from ticketline.admin.security import SYSTEM
 from ticketline.ticketing.models import Trip
 from ticketline.ticketing.schemas import (
+    BookingIn,
     DistanceFareIn,
     LayoutIn,
     OperatorIn,
@@ -105,3 +106,34 @@ async def build_line(
     async with service.db.sessions() as session:
         trips = list(await session.scalars(select(Trip.id).order_by(Trip.service_date)))
     return Line(trips, first_day)
+
+
+def resident_id(body17: str) -> str:
+    """A resident ID with the right check digit, for test passengers."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(body17, weights, strict=True))
+    return body17 + "10X98765432"[total % 11]
+
+
+PASSENGERS = (
+    ("张三", resident_id("11010519900307123")),
+    ("李四", resident_id("31010419851120456")),
+    ("王五", resident_id("44030520100101789")),
+)
+
+
+def booking(trip_id: str, count: int = 1, **changes: object) -> BookingIn:
+    data: dict[str, object] = {
+        "trip_id": trip_id,
+        "from_station": "BJP",
+        "to_station": "SHH",
+        "class_code": "second",
+        "passengers": [
+            {"name": name, "id_type": "id_card", "id_number": number}
+            for name, number in PASSENGERS[:count]
+        ],
+        "contact_name": "张三",
+        "contact_phone": "13800138000",
+    }
+    data.update(changes)
+    return BookingIn.model_validate(data)

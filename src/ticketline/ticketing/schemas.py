@@ -174,3 +174,107 @@ class TripOption(BaseModel):
     arrives_at: datetime
     duration_min: int
     classes: list[ClassAvailability]
+
+
+IdType = Literal["id_card", "passport", "hk_macau_permit", "taiwan_permit"]
+PassengerTypeCode = Literal["adult", "child", "student", "senior", "military", "disabled"]
+PaymentMethod = Literal["cash", "card", "cheque", "transfer", "remittance", "online"]
+LocaleName = Literal["zh_CN", "en"]
+
+
+class PassengerIn(StrictModel):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    id_type: IdType = "id_card"
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=32)]
+    passenger_type: PassengerTypeCode = "adult"
+
+
+class BookingIn(StrictModel):
+    """A booking as an agent (or the API) asks for it; prices are never part of it."""
+
+    trip_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    from_station: Code
+    to_station: Code
+    class_code: SeatClass
+    passengers: list[PassengerIn] = Field(min_length=1, max_length=9)
+    contact_name: Name
+    contact_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+    locale: LocaleName = "zh_CN"
+    preference: Literal["window", "aisle"] | None = None
+    insurance: bool = False
+    hold_only: bool = False
+    on_credit: bool = False
+    credit_due: date | None = None
+
+
+class PaymentIn(StrictModel):
+    amount_fen: int = Field(gt=0, le=100_000_00)
+    method: PaymentMethod
+    key: Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    reference: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class PickupIn(StrictModel):
+    pickup_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
+
+
+class TicketOut(BaseModel):
+    id: str
+    passenger_name: str
+    id_type: str
+    id_number: str  # masked
+    passenger_type: str
+    service: str
+    service_date: date
+    from_station: str
+    to_station: str
+    departs_at: datetime
+    class_code: str
+    seat_no: str
+    price_fen: int
+    insurance_fen: int
+    status: str
+
+
+class LedgerOut(BaseModel):
+    id: int
+    kind: str
+    method: str
+    amount_fen: int
+    reference: str | None
+    at: datetime
+    actor: str
+
+
+class OrderLogOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str
+    details: dict[str, object] | None
+
+
+class OrderOut(BaseModel):
+    """An order as the desktop, the counter and the IVR read it."""
+
+    code: str
+    state: str
+    contact_name: str
+    contact_phone: str
+    total_fen: int
+    paid_fen: int
+    balance_fen: int
+    expires_at: datetime | None
+    credit_due: date | None
+    created_at: datetime
+    tickets: list[TicketOut]
+    payments: list[LedgerOut] = []
+    log: list[OrderLogOut] = []
+
+
+class BookingOut(BaseModel):
+    """The new order and its pickup code, shown once to the agent who booked it."""
+
+    order: OrderOut
+    pickup_code: str

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 
 from ticketline.core.errors import InvalidInput
 from ticketline.db.session import Database
-from ticketline.ticketing.errors import CatalogNotFound
+from ticketline.ticketing.errors import CatalogNotFound, TripNotBookable
 from ticketline.ticketing.inventory import is_free, leg_mask
 from ticketline.ticketing.models import Fare, Operator, Route, RouteStop, Station, Trip, TripSeat
 from ticketline.ticketing.schemas import SEAT_CLASSES, ClassAvailability, TripOption
@@ -201,3 +201,62 @@ _CLASS_RANK = {code: i for i, code in enumerate(SEAT_CLASSES)}
 
 def _class_order(item: tuple[str, int]) -> int:
     return _CLASS_RANK.get(item[0], len(_CLASS_RANK))
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A trip and where the passenger boards and leaves it."""
+
+    trip: Trip
+    from_seq: int
+    to_seq: int
+    legs_total: int
+    boards_at: datetime
+    arrives_at: datetime
+    product: str
+    from_name: str
+    to_name: str
+
+    @property
+    def mask(self) -> int:
+        return leg_mask(self.from_seq, self.to_seq)
+
+
+async def load_journey(
+    session: AsyncSession, trip_id: str, from_code: str, to_code: str
+) -> Journey:
+    """The trip and the stop numbers of two station codes on it, or a clear error."""
+    trip = await session.get(Trip, trip_id)
+    if trip is None:
+        raise CatalogNotFound(f"no trip {trip_id}", details={"field": "trip_id"})
+    rows = await session.execute(
+        select(
+            Station.code, Station.name_zh, RouteStop.seq, RouteStop.arrive_min, RouteStop.depart_min
+        )
+        .join(RouteStop, RouteStop.station_id == Station.id)
+        .where(RouteStop.route_id == trip.route_id)
+    )
+    stops = {code: (name, seq, arrive, depart) for code, name, seq, arrive, depart in rows}
+    for field, code in (("from_station", from_code), ("to_station", to_code)):
+        if code not in stops:
+            raise TripNotBookable(
+                f"{field}: the trip does not stop at {code!r}", details={"field": field}
+            )
+    board, alight = stops[from_code], stops[to_code]
+    if board[1] >= alight[1]:
+        raise TripNotBookable(
+            "to_station: comes before from_station on this trip",
+            details={"field": "to_station"},
+        )
+    product = await session.scalar(select(Route.product).where(Route.id == trip.route_id))
+    return Journey(
+        trip=trip,
+        from_seq=board[1],
+        to_seq=alight[1],
+        legs_total=len(stops) - 1,
+        boards_at=trip.departs_at + timedelta(minutes=board[3]),
+        arrives_at=trip.departs_at + timedelta(minutes=alight[2]),
+        product=product or "rail",
+        from_name=board[0],
+        to_name=alight[0],
+    )

@@ -14,51 +14,59 @@ For the IVR (all `async`, on `app.ticketing`):
         each with departure/arrival, duration and per class the fare and seats left.
     seats_left(trip_id: str, from_code: str, to_code: str) -> dict[str, int]
         seats free on every leg of the journey, by class code.
+    fares_for(trip_id: str, from_code: str, to_code: str, passenger_type="adult")
+            -> dict[str, int]
+        the computed price in fen of one ticket, by class code.
+    order_status(code: str) -> OrderOut
+        state, total/paid/balance, expiry, tickets (masked IDs) of a booking code;
+        OrderNotFound ("order_not_found") when there is none.
+    resend_pickup_code(code: str, actor=SYSTEM) -> None
+        a NEW pickup code goes by SMS to the contact phone (only hashes are kept).
+    cancel_unpaid(code: str, actor=SYSTEM) -> OrderOut
+        cancels a hold or unpaid booking; refused once money was paid.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
+from ticketline.admin.security import SYSTEM, Actor
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock
 from ticketline.db.session import Database
-from ticketline.ticketing import order_models, search
+from ticketline.ticketing import search
 from ticketline.ticketing.catalog import CatalogService, find_stations
-from ticketline.ticketing.errors import CatalogNotFound, TripNotBookable
-from ticketline.ticketing.fares import FareService
+from ticketline.ticketing.fares import FareService, price_ticket
 from ticketline.ticketing.inventory import is_free
-from ticketline.ticketing.models import RouteStop, Station, Trip, TripSeat
-from ticketline.ticketing.schemas import StationOut, TripOption
-
-# The order tables belong to this area's schema even before orders are written.
-ORDER_TABLE = order_models.Order.__tablename__
-
-
-@dataclass(frozen=True)
-class Journey:
-    """A trip and where the passenger boards and leaves it."""
-
-    trip: Trip
-    from_seq: int
-    to_seq: int
-    legs_total: int
+from ticketline.ticketing.models import Fare, TripSeat
+from ticketline.ticketing.orders import OrderPolicy, OrderService
+from ticketline.ticketing.payments import PaymentService
+from ticketline.ticketing.schemas import OrderOut, StationOut, TripOption
+from ticketline.ticketing.search import Journey, load_journey
 
 
 class TicketingService:
     """Composition of the ticketing writers, plus the read functions callers share."""
 
-    def __init__(self, db: Database, clock: Clock, bus: EventBus, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        bus: EventBus,
+        zone: ZoneInfo,
+        policy: OrderPolicy | None = None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.bus = bus
         self.zone = zone
         self.catalog = CatalogService(db, clock, bus, zone)
         self.fares = FareService(db, clock)
+        self.orders = OrderService(db, clock, bus, zone, policy or OrderPolicy())
+        self.payments = PaymentService(db, clock, bus, zone, self.orders)
 
     async def install_defaults(self) -> None:
         """Passenger types and fee rules an installation starts with."""
@@ -87,20 +95,48 @@ class TicketingService:
     async def journey(self, trip_id: str, from_code: str, to_code: str) -> Journey:
         """The trip and the stop numbers of two station codes on it, or a clear error."""
         async with self.db.sessions() as session:
-            trip = await session.get(Trip, trip_id)
-            if trip is None:
-                raise CatalogNotFound(f"no trip {trip_id}", details={"field": "trip_id"})
-            rows = await session.execute(
-                select(Station.code, RouteStop.seq)
-                .join(RouteStop, RouteStop.station_id == Station.id)
-                .where(RouteStop.route_id == trip.route_id)
-            )
-            seqs = {code: seq for code, seq in rows}
-        for field, code in (("from", from_code), ("to", to_code)):
-            if code not in seqs:
-                raise TripNotBookable(
-                    f"{field}: the trip does not stop at {code!r}", details={"field": field}
+            return await load_journey(session, trip_id, from_code, to_code)
+
+    async def order_status(self, code: str) -> OrderOut:
+        """An order by booking code (look-alike characters forgiven)."""
+        return await self.orders.view(code)
+
+    async def resend_pickup_code(self, code: str, actor: Actor = SYSTEM) -> None:
+        """A new pickup code goes by SMS to the order's contact phone."""
+        await self.orders.resend_pickup_code(actor, code)
+
+    async def cancel_unpaid(self, code: str, actor: Actor = SYSTEM) -> OrderOut:
+        """Cancel a hold or an unpaid booking; its seats are sellable at once."""
+        return await self.orders.cancel(actor, code, reason="customer")
+
+    async def expire_due(self) -> int:
+        """Expire holds and unpaid bookings past their deadline (the worker calls it)."""
+        return await self.orders.expire_due()
+
+    async def fares_for(
+        self, trip_id: str, from_code: str, to_code: str, passenger_type: str = "adult"
+    ) -> dict[str, int]:
+        """The computed price in fen of one ticket of each class on this journey."""
+        async with self.db.sessions() as session:
+            journey = await load_journey(session, trip_id, from_code, to_code)
+            classes = await session.scalars(
+                select(Fare.class_code).where(
+                    Fare.route_id == journey.trip.route_id,
+                    Fare.from_seq == journey.from_seq,
+                    Fare.to_seq == journey.to_seq,
                 )
-        if seqs[from_code] >= seqs[to_code]:
-            raise TripNotBookable("to: comes before from on this trip", details={"field": "to"})
-        return Journey(trip, seqs[from_code], seqs[to_code], len(seqs) - 1)
+            )
+            day = journey.boards_at.astimezone(self.zone).date()
+            prices = {}
+            for class_code in list(classes):
+                price = await price_ticket(
+                    session,
+                    route_id=journey.trip.route_id,
+                    class_code=class_code,
+                    from_seq=journey.from_seq,
+                    to_seq=journey.to_seq,
+                    passenger_type=passenger_type,
+                    travel_date=day,
+                )
+                prices[class_code] = price.price_fen
+        return prices
