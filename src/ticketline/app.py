@@ -23,6 +23,7 @@ from ticketline.ivr import api as ivr_api
 from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.lookups_orders import OrderLookups
 from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
@@ -221,6 +222,7 @@ def build_ivr(
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
     TicketingLookups(ticketing).bind(actions)
+    OrderLookups(ticketing).bind(actions)
     flows = FlowRegistry(
         settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
         actions=actions.names,

@@ -126,14 +126,14 @@ class _Search:
         route = (self.station(first.from_station, zh), self.station(first.to_station, zh))
         when, count = speak(self.day, "date", lang), len(self.trips)
         if zh:
-            parts = [f"{when}，{route[0]}到{route[1]}共有{speak(count, 'number', lang)}趟车。"]
+            parts = [f"{when}，{route[0]}到{route[1]}共有{speak(count, 'count', lang)}趟车。"]
         else:
             are = "is 1 trip" if count == 1 else f"are {count} trips"
             parts = [f"On {when}, there {are} from {route[0]} to {route[1]}."]
         parts += [self._trip(trip, lang) for trip in self.trips[:MAX_READ]]
         rest = count - MAX_READ
         if rest > 0:
-            more = speak(rest, "number", lang)
+            more = speak(rest, "count", lang)
             parts.append(
                 f"另有{more}趟车，详情请转人工。" if zh else f"{rest} more; ask an agent for them."
             )
@@ -151,7 +151,7 @@ class _Search:
 
     def _class(self, seats: ClassAvailability, lang: str) -> str:
         zh = lang == "zh"
-        left = speak(seats.seats_left, "number", lang)
+        left = speak(seats.seats_left, "count", lang)
         fare = "" if seats.fare_fen is None else speak(seats.fare_fen, "money", lang)
         if zh:
             return (
