@@ -86,7 +86,7 @@ async def press(peer: TimedPeer, sender: DtmfSender, keys: str, to: tuple[str, i
 async def heard_at(peer: TimedPeer, since: int, prompt: Path, wait_s: float = 15) -> float:
     """When the frame-0 of `prompt` arrived (its first non-silent frame minus its offset)."""
     deadline = time.perf_counter() + wait_s
-    while not prompt.exists():  # a fresh answer is rendered while the call waits
+    while not await asyncio.to_thread(prompt.exists):  # rendered while the call waits
         if time.perf_counter() > deadline:
             raise TimeoutError(f"{prompt.name} never rendered")
         await asyncio.sleep(0.005)

@@ -18,6 +18,9 @@ from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
+from ticketline.crm import api as crm_api
+from ticketline.crm.service import CustomerService
+from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.ivr import api as ivr_api
 from ticketline.ivr.actions import ActionRegistry
@@ -31,6 +34,7 @@ from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
 from ticketline.ivr.speech_sphinx import SphinxRecognizer
 from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
+from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
 from ticketline.notify.service import NotifyService
 from ticketline.notify.smpp import SmppGateway, SmppSettings
@@ -75,6 +79,8 @@ class Application:
     ticketing: TicketingService
     ivr: IvrService
     expiry: ExpiryWorker
+    crm: CustomerService
+    timeline: TimelineRecorder
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -92,6 +98,7 @@ class Application:
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
                 ivr_api.build_router(self.ivr),
+                crm_api.build_router(self.crm, self.timeline),
             ],
         )
         return create_web_app(ctx)
@@ -190,6 +197,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         settings.effective_moh_dir,
     )
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
+    timeline = TimelineRecorder(db, clock)
+    subscribe_timeline(bus, timeline)
     return Application(
         settings=settings,
         clock=clock,
@@ -207,6 +216,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
+        crm=CustomerService(db, clock, bus),
+        timeline=timeline,
         ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
     )
 
@@ -269,6 +280,12 @@ def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy
     bus.subscribe(ticketing_events.OrderBooked, booked)
     bus.subscribe(ticketing_events.OrderIssued, booked)
     bus.subscribe(ticketing_events.PickupCodeResent, resent)
+
+
+def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
+    """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
+    for event_type in (ticketing_events.OrderEvent, SmsSent, SmsFailed):
+        bus.subscribe(event_type, timeline.record)
 
 
 def build_sip_server(
