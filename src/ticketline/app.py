@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from dataclasses import dataclass, field
@@ -21,6 +22,17 @@ from ticketline.crm import api as crm_api
 from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
+from ticketline.ivr import api as ivr_api
+from ticketline.ivr.actions import ActionRegistry
+from ticketline.ivr.events import IvrCallEnded
+from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.lookups_orders import OrderLookups
+from ticketline.ivr.lookups_ticketing import TicketingLookups
+from ticketline.ivr.prompts import PromptCache, prerender
+from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
+from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
+from ticketline.ivr.speech_sphinx import SphinxRecognizer
+from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
 from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
@@ -65,6 +77,7 @@ class Application:
     sip: SipServer
     control: CallControl
     ticketing: TicketingService
+    ivr: IvrService
     expiry: ExpiryWorker
     crm: CustomerService
     timeline: TimelineRecorder
@@ -84,6 +97,7 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                ivr_api.build_router(self.ivr),
                 crm_api.build_router(self.crm, self.timeline),
             ],
         )
@@ -97,6 +111,7 @@ class Application:
         await self.outbox.start()
         await self.expiry.start()
         await self.media.start()
+        await self.start_ivr()
         await self.start_sip()
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
@@ -120,7 +135,25 @@ class Application:
         self.bus.subscribe(TrunksChanged, reload)
         await self.sip.start()
 
+    async def start_ivr(self) -> None:
+        """Load the flows, answer inbound calls with them, keep every call's path."""
+        await self.ivr.flows.reload_and_announce()
+        if self.settings.ivr_watch_flows:
+            self.ivr.flows.start_watching()
+        if self.ivr.call_log is not None:
+            self.bus.subscribe(IvrCallEnded, self.ivr.call_log.record)
+        self.extras["ivr_router"] = install_ivr(self.control, self.ivr)
+        if isinstance(self.ivr.recognizer, SphinxRecognizer):
+            self.extras["ivr_speech"] = asyncio.create_task(
+                asyncio.to_thread(self.ivr.recognizer.warm_up), name="ivr-speech-model"
+            )
+        if isinstance(self.ivr.prompts, PromptCache):
+            self.extras["ivr_prerender"] = asyncio.create_task(
+                prerender(self.ivr.prompts, self.ivr.flows), name="ivr-prerender"
+            )
+
     async def stop_workers(self) -> None:
+        await self.ivr.flows.stop_watching()
         await self.control.close()
         await self.sip.stop()
         await self.media.close()
@@ -186,6 +219,40 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         expiry=ExpiryWorker(ticketing.expire_due),
         crm=CustomerService(db, clock, bus),
         timeline=timeline,
+        ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
+    )
+
+
+def build_ivr(
+    settings: Settings,
+    clock: Clock,
+    bus: EventBus,
+    db: Database,
+    notify: NotifyService,
+    ticketing: TicketingService,
+) -> IvrService:
+    """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
+    actions = declare_actions(ActionRegistry())
+    TicketingLookups(ticketing).bind(actions)
+    OrderLookups(ticketing).bind(actions)
+    flows = FlowRegistry(
+        settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
+        actions=actions.names,
+        publish=bus.publish,
+        default_flow=settings.ivr_default_flow,
+    )
+    return IvrService(
+        flows=flows,
+        prompts=PromptCache(settings.var_dir / "prompts"),
+        actions=actions,
+        clock=clock,
+        zone=settings.zone,
+        voicemail_dir=settings.var_dir / "voicemail",
+        announcements=AnnouncementService(db, clock),
+        call_log=CallLog(db),
+        sms=notify,
+        recognizer=SphinxRecognizer() if settings.ivr_speech else None,
+        publish=bus.publish,
     )
 
 
