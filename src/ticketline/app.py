@@ -11,9 +11,12 @@ from datetime import timedelta
 import structlog
 from fastapi import FastAPI
 
+from ticketline.acd import api as acd_api
+from ticketline.acd.runtime import AcdRuntime, build_runtime
+from ticketline.acd.service import AcdAdmin
 from ticketline.admin import api as admin_api
 from ticketline.admin.auth import AuthService, LoginPolicy
-from ticketline.admin.events import ExtensionChanged
+from ticketline.admin.events import ExtensionChanged, StaffChanged
 from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
@@ -54,6 +57,7 @@ from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
 from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
+from ticketline.web.desk import DeskFeed, build_desk_router
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 
@@ -81,7 +85,10 @@ class Application:
     expiry: ExpiryWorker
     crm: CustomerService
     timeline: TimelineRecorder
-    hub: RealtimeHub = field(default_factory=RealtimeHub)
+    acd: AcdAdmin
+    acd_runtime: AcdRuntime
+    hub: RealtimeHub
+    desk: DeskFeed
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -99,6 +106,8 @@ class Application:
                 notify_api.build_router(self.notify),
                 ivr_api.build_router(self.ivr),
                 crm_api.build_router(self.crm, self.timeline),
+                acd_api.build_router(self.acd, self.acd_runtime),
+                build_desk_router(self.desk, self.control),
             ],
         )
         return create_web_app(ctx)
@@ -113,6 +122,7 @@ class Application:
         await self.media.start()
         await self.start_ivr()
         await self.start_sip()
+        await self.start_acd()
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
         gc.freeze()
@@ -135,6 +145,13 @@ class Application:
         self.bus.subscribe(TrunksChanged, reload)
         await self.sip.start()
 
+    async def start_acd(self) -> None:
+        """Load queues and agents into the router; agent changes in admin reach it."""
+        self.bus.subscribe(StaffChanged, self.acd.on_staff_changed)
+        self.bus.subscribe(ExtensionChanged, self.acd.on_staff_changed)
+        await self.acd.load()
+        await self.acd_runtime.start()
+
     async def start_ivr(self) -> None:
         """Load the flows, answer inbound calls with them, keep every call's path."""
         await self.ivr.flows.reload_and_announce()
@@ -154,6 +171,7 @@ class Application:
 
     async def stop_workers(self) -> None:
         await self.ivr.flows.stop_watching()
+        await self.acd_runtime.stop()
         await self.control.close()
         await self.sip.stop()
         await self.media.close()
@@ -200,6 +218,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     timeline = TimelineRecorder(db, clock)
     subscribe_timeline(bus, timeline)
+    acd_runtime = build_runtime(db, clock, bus, settings.zone)
+    acd = AcdAdmin(db, clock, bus, admin, acd_runtime)
+    crm = CustomerService(db, clock, bus)
+    hub = RealtimeHub()
+    desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock)
+    desk.install(bus)
     return Application(
         settings=settings,
         clock=clock,
@@ -217,8 +241,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
-        crm=CustomerService(db, clock, bus),
+        crm=crm,
         timeline=timeline,
+        acd=acd,
+        acd_runtime=acd_runtime,
+        hub=hub,
+        desk=desk,
         ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
     )
 
