@@ -71,8 +71,9 @@ async def serve(conn: Connection, calls: int, record: bool, folder: Path) -> Non
     await engine.close()
 
 
-def server_main(conn: Connection, calls: int, record: bool, folder: Path) -> None:
-    pin(0)
+def server_main(conn: Connection, calls: int, record: bool, folder: Path, cpu: int) -> None:
+    if cpu >= 0:
+        pin(cpu)
     uvloop.install()
     asyncio.run(serve(conn, calls, record, folder))
 
@@ -81,12 +82,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--cpu", type=int, default=0, help="pin the server here; -1: do not pin")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-media-"))
     ctx = mp.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(theirs, args.calls, not args.no_record, folder))
+    server = ctx.Process(
+        target=server_main, args=(theirs, args.calls, not args.no_record, folder, args.cpu)
+    )
     server.start()
     ports = ours.recv()
     sock = load_socket()

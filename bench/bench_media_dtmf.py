@@ -59,8 +59,9 @@ async def serve(conn: Connection, calls: int, folder: Path) -> None:
     await asyncio.gather(*tasks)
 
 
-def server_main(conn: Connection, calls: int, folder: Path) -> None:
-    pin(0)
+def server_main(conn: Connection, calls: int, folder: Path, cpu: int) -> None:
+    if cpu >= 0:
+        pin(cpu)
     uvloop.install()
     asyncio.run(serve(conn, calls, folder))
 
@@ -69,11 +70,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--cpu", type=int, default=0, help="pin the server here; -1: do not pin")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-dtmf-"))
     ctx = mp.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(theirs, args.calls, folder))
+    server = ctx.Process(target=server_main, args=(theirs, args.calls, folder, args.cpu))
     server.start()
     endpoints = ours.recv()
     ports = [port for port, _ in endpoints]
