@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from dataclasses import dataclass, field
@@ -10,9 +11,12 @@ from datetime import timedelta
 import structlog
 from fastapi import FastAPI
 
+from ticketline.acd import api as acd_api
+from ticketline.acd.runtime import AcdRuntime, build_runtime
+from ticketline.acd.service import AcdAdmin
 from ticketline.admin import api as admin_api
 from ticketline.admin.auth import AuthService, LoginPolicy
-from ticketline.admin.events import ExtensionChanged
+from ticketline.admin.events import ExtensionChanged, StaffChanged
 from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
@@ -21,6 +25,17 @@ from ticketline.crm import api as crm_api
 from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
+from ticketline.ivr import api as ivr_api
+from ticketline.ivr.actions import ActionRegistry
+from ticketline.ivr.events import IvrCallEnded
+from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.lookups_orders import OrderLookups
+from ticketline.ivr.lookups_ticketing import TicketingLookups
+from ticketline.ivr.prompts import PromptCache, prerender
+from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
+from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
+from ticketline.ivr.speech_sphinx import SphinxRecognizer
+from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
 from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
@@ -35,13 +50,14 @@ from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
-from ticketline.telephony.server import SipConfig, SipServer
+from ticketline.telephony.server import SipConfig, SipServer, tune_gc
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
 from ticketline.ticketing import events as ticketing_events
 from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
 from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
+from ticketline.web.desk import DeskFeed, build_desk_router
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 
@@ -65,10 +81,14 @@ class Application:
     sip: SipServer
     control: CallControl
     ticketing: TicketingService
+    ivr: IvrService
     expiry: ExpiryWorker
     crm: CustomerService
     timeline: TimelineRecorder
-    hub: RealtimeHub = field(default_factory=RealtimeHub)
+    acd: AcdAdmin
+    acd_runtime: AcdRuntime
+    hub: RealtimeHub
+    desk: DeskFeed
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -84,7 +104,10 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                ivr_api.build_router(self.ivr),
                 crm_api.build_router(self.crm, self.timeline),
+                acd_api.build_router(self.acd, self.acd_runtime),
+                build_desk_router(self.desk, self.control),
             ],
         )
         return create_web_app(ctx)
@@ -97,10 +120,13 @@ class Application:
         await self.outbox.start()
         await self.expiry.start()
         await self.media.start()
+        await self.start_ivr()
         await self.start_sip()
+        await self.start_acd()
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
         gc.freeze()
+        tune_gc()
 
     async def start_sip(self) -> None:
         """Bind SIP on the configured address; trunk and extension changes reach it."""
@@ -119,7 +145,33 @@ class Application:
         self.bus.subscribe(TrunksChanged, reload)
         await self.sip.start()
 
+    async def start_acd(self) -> None:
+        """Load queues and agents into the router; agent changes in admin reach it."""
+        self.bus.subscribe(StaffChanged, self.acd.on_staff_changed)
+        self.bus.subscribe(ExtensionChanged, self.acd.on_staff_changed)
+        await self.acd.load()
+        await self.acd_runtime.start()
+
+    async def start_ivr(self) -> None:
+        """Load the flows, answer inbound calls with them, keep every call's path."""
+        await self.ivr.flows.reload_and_announce()
+        if self.settings.ivr_watch_flows:
+            self.ivr.flows.start_watching()
+        if self.ivr.call_log is not None:
+            self.bus.subscribe(IvrCallEnded, self.ivr.call_log.record)
+        self.extras["ivr_router"] = install_ivr(self.control, self.ivr)
+        if isinstance(self.ivr.recognizer, SphinxRecognizer):
+            self.extras["ivr_speech"] = asyncio.create_task(
+                asyncio.to_thread(self.ivr.recognizer.warm_up), name="ivr-speech-model"
+            )
+        if isinstance(self.ivr.prompts, PromptCache):
+            self.extras["ivr_prerender"] = asyncio.create_task(
+                prerender(self.ivr.prompts, self.ivr.flows), name="ivr-prerender"
+            )
+
     async def stop_workers(self) -> None:
+        await self.ivr.flows.stop_watching()
+        await self.acd_runtime.stop()
         await self.control.close()
         await self.sip.stop()
         await self.media.close()
@@ -166,6 +218,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     timeline = TimelineRecorder(db, clock)
     subscribe_timeline(bus, timeline)
+    acd_runtime = build_runtime(db, clock, bus, settings.zone)
+    acd = AcdAdmin(db, clock, bus, admin, acd_runtime)
+    crm = CustomerService(db, clock, bus)
+    hub = RealtimeHub()
+    desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock)
+    desk.install(bus)
     return Application(
         settings=settings,
         clock=clock,
@@ -183,8 +241,46 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
-        crm=CustomerService(db, clock, bus),
+        crm=crm,
         timeline=timeline,
+        acd=acd,
+        acd_runtime=acd_runtime,
+        hub=hub,
+        desk=desk,
+        ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
+    )
+
+
+def build_ivr(
+    settings: Settings,
+    clock: Clock,
+    bus: EventBus,
+    db: Database,
+    notify: NotifyService,
+    ticketing: TicketingService,
+) -> IvrService:
+    """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
+    actions = declare_actions(ActionRegistry())
+    TicketingLookups(ticketing).bind(actions)
+    OrderLookups(ticketing).bind(actions)
+    flows = FlowRegistry(
+        settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
+        actions=actions.names,
+        publish=bus.publish,
+        default_flow=settings.ivr_default_flow,
+    )
+    return IvrService(
+        flows=flows,
+        prompts=PromptCache(settings.var_dir / "prompts"),
+        actions=actions,
+        clock=clock,
+        zone=settings.zone,
+        voicemail_dir=settings.var_dir / "voicemail",
+        announcements=AnnouncementService(db, clock),
+        call_log=CallLog(db),
+        sms=notify,
+        recognizer=SphinxRecognizer() if settings.ivr_speech else None,
+        publish=bus.publish,
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import getpass
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
@@ -17,16 +18,30 @@ from ticketline.admin.schemas import StaffCreate
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application, build_application, configure_logging
 from ticketline.config import Settings
+from ticketline.core.clock import Clock
 from ticketline.core.errors import TicketlineError
 from ticketline.db import migrate
 from ticketline.ivr.cli import build_cli as build_ivr_cli
+from ticketline.ivr.engine import IvrDeps
 
 cli = typer.Typer(help="Ticketline call center.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_cli = typer.Typer(help="Staff accounts.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(user_cli, name="user")
-cli.add_typer(build_ivr_cli(), name="ivr")
+
+
+@contextlib.asynccontextmanager
+async def _ivr_deps(clock: Clock) -> AsyncIterator[IvrDeps]:
+    """The IVR's real dependencies (actions on the database, the prompt cache)."""
+    app = build_application(Settings(), clock)
+    try:
+        yield app.ivr.deps(clock)
+    finally:
+        await app.close()
+
+
+cli.add_typer(build_ivr_cli(_ivr_deps), name="ivr")
 console = Console()
 T = TypeVar("T")
 

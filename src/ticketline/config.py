@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     smpp_port: int = Field(2775, ge=1, le=65535)
     smpp_system_id: str = ""
     smpp_password: str = ""
+    ivr_flows_dir: Path | None = None  # None: the flows shipped in ticketline/ivr/flows
+    ivr_default_flow: str = "hotline"
+    ivr_watch_flows: bool = True
+    ivr_speech: bool = True  # English menu words by pocketsphinx where a menu lists words
     company_name: str = "Ticketline"
     ticket_hold_minutes: int = Field(15, ge=1, le=24 * 60)
     ticket_pay_hours: int = Field(24, ge=1, le=24 * 14)

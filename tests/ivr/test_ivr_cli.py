@@ -6,9 +6,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .conftest import FLOWS
 
 TICKETLINE = str(Path(sys.executable).parent / "ticketline")
+
+
+@pytest.fixture(autouse=True)
+def var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each command keeps its prompt cache and database under the test's folder."""
+    monkeypatch.setenv("TICKETLINE_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.delenv("TICKETLINE_DATABASE_URL", raising=False)
+    return tmp_path / "var"
 
 
 def ivr(*args: str) -> subprocess.CompletedProcess[str]:
@@ -42,6 +52,15 @@ def test_simulate_prints_what_the_caller_hears_and_where_the_call_went() -> None
     assert result.returncode == 0, result.stderr
     assert "say[en] You entered December 1, 2026." in result.stdout
     assert "path: identify > choose_language > lang_en" in result.stdout
+
+
+def test_prompts_are_rendered_into_the_cache_once(var_dir: Path) -> None:
+    first = ivr("prompts", str(FLOWS / "theatre.yaml"))
+    assert first.returncode == 0, first.stderr
+    assert "theatre: 18 prompts rendered" in first.stdout
+    assert len(list((var_dir / "prompts" / "cache").rglob("*.wav"))) == 18
+    again = ivr("prompts", str(FLOWS / "theatre.yaml"))
+    assert "theatre: 0 prompts rendered" in again.stdout
 
 
 def test_graph_writes_mermaid(tmp_path: Path) -> None:

@@ -40,10 +40,10 @@ Action = Callable[[ActionContext, Mapping[str, object]], Awaitable[ActionResult]
 
 @dataclass(frozen=True)
 class ActionSpec:
-    """A registered action: its function, the arguments it needs, the outcomes it returns."""
+    """A declared action: its function once bound, the arguments it needs, its outcomes."""
 
     name: str
-    run: Action
+    run: Action | None
     args: tuple[str, ...]
     outcomes: tuple[str, ...]
     doc: str
@@ -52,6 +52,13 @@ class ActionSpec:
 class UnknownAction(TicketlineError):
     code = "ivr_unknown_action"
     status = 404
+
+
+class ActionUnavailable(TicketlineError):
+    """A declared action whose business area is not wired in this installation."""
+
+    code = "ivr_action_unavailable"
+    status = 503
 
 
 class ActionRegistry:
@@ -63,15 +70,24 @@ class ActionRegistry:
     def register(
         self,
         name: str,
-        run: Action,
+        run: Action | None,
         *,
         args: tuple[str, ...] = (),
         outcomes: tuple[str, ...] = ("ok",),
         doc: str = "",
     ) -> None:
+        """Declare an action; `run` None declares it without binding it yet."""
         if name in self._specs:
             raise ValueError(f"action {name!r} registered twice")
         self._specs[name] = ActionSpec(name, run, args, outcomes, doc or (run.__doc__ or ""))
+
+    def bind(self, name: str, run: Action) -> None:
+        """Give a declared action its implementation."""
+        spec = self.spec(name)
+        self._specs[name] = ActionSpec(name, run, spec.args, spec.outcomes, spec.doc)
+
+    def unbound(self) -> list[str]:
+        return sorted(name for name, spec in self._specs.items() if spec.run is None)
 
     def names(self) -> set[str]:
         return set(self._specs)
@@ -93,4 +109,6 @@ class ActionRegistry:
         missing = [a for a in spec.args if args.get(a) in (None, "")]
         if missing:
             return ActionResult("invalid", {"missing": missing})
+        if spec.run is None:
+            raise ActionUnavailable(f"IVR action {name!r} is not wired to its business area")
         return await spec.run(context, args)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -24,6 +25,7 @@ from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.engine import IvrDeps, run_call
 from ticketline.ivr.graph import mermaid
 from ticketline.ivr.loader import Flow, FlowInvalid, load_file
+from ticketline.ivr.prompts import PromptCache
 from ticketline.ivr.simulator import SimulatedCall, SimulatedQueue, TextPrompts, parse_script
 from ticketline.ivr.stats import CallTrace, FlowStats
 
@@ -96,7 +98,23 @@ def build_cli(open_deps: DepsFactory | None = None) -> typer.Typer:
             output.write_text(text, encoding="utf-8")
             console.print(f"wrote {output}")
 
+    @app.command("prompts")
+    def prompts(flow_file: FlowArg) -> None:
+        """Render a flow's fixed prompts into the cache (both languages) ahead of calls."""
+        flow = _load_or_exit(flow_file, factory)
+        started = time.perf_counter()
+        rendered = asyncio.run(_render(flow, factory))
+        took = time.perf_counter() - started
+        console.print(f"{flow.name}: {rendered} prompts rendered in {took:.2f} s")
+
     return app
+
+
+async def _render(flow: Flow, factory: DepsFactory) -> int:
+    async with factory(SystemClock()) as deps:
+        if not isinstance(deps.prompts, PromptCache):
+            raise typer.BadParameter("no prompt cache configured")
+        return await deps.prompts.render_flow(flow)
 
 
 async def _simulate(

@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ticketline.core.clock import Clock
+from ticketline.core.errors import TicketlineError
 from ticketline.ivr import sayas
 from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.events import IvrCallEnded
@@ -29,6 +30,7 @@ from ticketline.ivr.session import (
     AnnouncementSource,
     CallerHungUp,
     CallSession,
+    Prompt,
     PromptSource,
     QueuePort,
     SmsSender,
@@ -166,7 +168,11 @@ class CallRun:
         prompt_key, text = self.text_of(ref, key)
         if not text.strip():
             return False
-        prompt = await self.deps.prompts.prompt(prompt_key, text, self.lang)
+        try:
+            prompt = await self.deps.prompts.prompt(prompt_key, text, self.lang)
+        except TicketlineError as exc:  # no speech: the caller hears a tone, the call goes on
+            log.error("IVR prompt %s unavailable: %s", prompt_key, exc.message)
+            prompt = Prompt(prompt_key, text, self.lang, None)
         return await self.session.play(prompt, barge_in=barge_in)
 
     def flow_file(self, name: str) -> Path | None:

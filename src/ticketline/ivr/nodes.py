@@ -52,7 +52,11 @@ async def play(run: CallRun, node_id: str, node: Play) -> Exit:
 
 async def announce(run: CallRun, node_id: str, node: Announce) -> Exit:
     source = run.deps.announcements
-    notices = [] if source is None else await source.active(run.flow.name, run.now())
+    try:
+        notices = [] if source is None else await source.active(run.flow.name, run.now())
+    except Exception:  # a notice must never stand between the caller and the menu
+        log.exception("IVR announcements unavailable")
+        notices = []
     for index, texts in enumerate(notices):
         key = f"{run.flow.name}.announce.{index}"
         if await run.say(dict(texts), key, barge_in=node.barge_in):  # type: ignore[arg-type]
@@ -94,9 +98,11 @@ async def _one_key(run: CallRun, node: Menu) -> str:
 async def collect(run: CallRun, node_id: str, node: Collect) -> Exit:
     for _ in range(node.retries):
         await run.say(node.prompt, f"{run.flow.name}.{node_id}")
+        # With a terminator the caller ends with it: one digit of room so that '#' after
+        # a full-length entry ends this entry instead of spilling into the next wait.
         got = await run.session.collect_digits(
             min_digits=node.min,
-            max_digits=node.max,
+            max_digits=node.max + 1 if node.terminator else node.max,
             timeout=node.timeout,
             inter_digit_timeout=node.inter_digit_timeout,
             terminator=node.terminator,

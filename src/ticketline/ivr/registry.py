@@ -21,6 +21,8 @@ from ticketline.ivr.loader import Flow, FlowInvalid, FlowProblem, load_file
 
 log = logging.getLogger(__name__)
 
+DEFAULT_FLOWS_DIR = Path(__file__).parent / "flows"
+
 
 @dataclass(frozen=True)
 class ReloadReport:
@@ -43,19 +45,26 @@ class FlowRegistry:
     _stamps: dict[Path, tuple[int, int]] = field(default_factory=dict)
     _by_path: dict[Path, str] = field(default_factory=dict)
     _watcher: asyncio.Task[None] | None = None
+    _loaded: bool = False
 
     def get(self, name: str) -> Flow:
+        if not self._loaded:
+            self.reload()
         try:
             return self._flows[name]
         except KeyError:
             raise NotFound(f"no IVR flow named {name!r}") from None
 
     def names(self) -> list[str]:
+        if not self._loaded:
+            self.reload()
         return sorted(self._flows)
 
     def for_number(self, called: str) -> Flow:
         """The flow that answers calls to `called`: one listing it, else the default flow."""
         digits = called.lstrip("+")
+        if not self._loaded:
+            self.reload()
         for flow in self._flows.values():
             if any(n.lstrip("+") == digits for n in flow.definition.numbers):
                 return flow
@@ -63,6 +72,7 @@ class FlowRegistry:
 
     def reload(self) -> ReloadReport:
         """Check every changed file; swap in those that pass, keep the old version otherwise."""
+        self._loaded = True
         files = sorted(self.folder.glob("*.yaml")) if self.folder.is_dir() else []
         loaded: list[str] = []
         rejected: list[FlowProblem] = []

@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 FORMATS = (
     "text",
     "number",
+    "count",
     "digits",
     "money",
     "date",
@@ -133,21 +134,30 @@ def digits(value: object, zh: bool) -> str:
 
 
 def spell(text: str, zh: bool) -> str:
-    """Letters and digits one by one (booking codes, train and flight numbers)."""
-    parts = []
+    """Letters and digits one by one (booking codes, train and flight numbers).
+
+    In Mandarin the digits run together (幺二三) and each Latin letter stands
+    apart, so the voice names every letter instead of reading a word.
+    """
+    out = ""
+    previous = ""
     for char in text:
         if char.isdigit():
-            parts.append(_ZH_SPELL[int(char)] if zh else _EN_DIGITS[int(char)])
-        elif char.isalnum():
-            parts.append(char.upper())
-    return ("" if zh else " ").join(_space_letters(parts, zh))
+            token = _ZH_SPELL[int(char)] if zh else _EN_DIGITS[int(char)]
+        elif char.isascii() and char.isalnum():
+            token = char.upper()
+        else:
+            continue
+        joined = zh and not token.isascii() and previous and not previous.isascii()
+        out += token if not out or joined else f" {token}"
+        previous = token
+    return out
 
 
-def _space_letters(parts: list[str], zh: bool) -> list[str]:
-    if not zh:
-        return parts
-    # Latin letters between Hanzi digits get spaces so the voice names each letter.
-    return [f" {p} " if p.isascii() else p for p in parts]
+def count(value: object, zh: bool) -> str:
+    """How many of something: 2 is 两 before a measure word in Mandarin (两张票)."""
+    amount = int(str(value))
+    return "两" if zh and amount == 2 else number(amount, zh)
 
 
 def money(value: object, zh: bool) -> str:
@@ -264,6 +274,7 @@ def _number(value: object, zh: bool) -> str:
 _READERS: dict[str, Callable[[object, bool], str]] = {
     "text": _text,
     "number": _number,
+    "count": count,
     "digits": digits,
     "money": money,
     "date": day,
