@@ -33,6 +33,7 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing import api as ticketing_api
 from ticketline.ticketing import events as ticketing_events
 from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
@@ -78,6 +79,7 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                ticketing_api.build_router(self.ticketing),
             ],
         )
         return create_web_app(ctx)

@@ -65,7 +65,7 @@ async def build_line(
 ) -> Line:
     """Operator, stations, route BJP-TJP-JNK-SHH, a train, one departure a day at 08:00."""
     actor = SYSTEM
-    await service.fares.install_default_passenger_types()
+    await service.install_defaults()
     await service.catalog.create_operator(
         actor, OperatorIn(code="crh", name_zh="中国铁路", name_en="China Railway", product="rail")
     )
