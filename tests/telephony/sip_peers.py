@@ -69,6 +69,7 @@ class Sipp:
         for key, value in (keys or {}).items():
             args += ["-key", key, value]
         args += ["-nostdin", "-trace_err", "-error_file", str(workdir / f"{self.name}.err")]
+        args += ["-trace_msg", "-message_file", str(workdir / f"{self.name}.msg")]
         args += ["-timeout", "30s", "-timeout_error", "-mi", ip, "-mp", str(free_port()), *extra]
         self.args = args
         self.process: asyncio.subprocess.Process | None = None
@@ -101,10 +102,14 @@ class Sipp:
             out, err = await self.process.communicate()
         errors = self.workdir / f"{self.name}.err"
         text = errors.read_text(errors="replace") if errors.exists() else ""
+        if self.process.returncode:
+            trace = self.workdir / f"{self.name}.msg"
+            text += "\n--- messages ---\n" + (trace.read_text(errors="replace")[-6000:]
+                                              if trace.exists() else "")  # fmt: skip
         return SippRun(
             self.process.returncode or 0,
             out.decode(errors="replace")[-3000:],
-            (err.decode(errors="replace") + text)[-3000:],
+            (err.decode(errors="replace") + text)[-9000:],
         )
 
     async def run(self, timeout: float = 40) -> SippRun:
@@ -131,9 +136,10 @@ async def sipp_background(sipp: Sipp) -> AsyncIterator[Sipp]:
 class UdpPeer:
     """A raw UDP socket that sends SIP text and reads back the responses."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.host = host
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.sock.setblocking(False)
         self.port = int(self.sock.getsockname()[1])
 
@@ -166,3 +172,101 @@ class UdpPeer:
         """``template`` with ``{port}`` filled in and LF line ends turned into CRLF."""
         text = template.replace("{port}", str(self.port)).lstrip("\n")
         return text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
+
+
+BARESIP = shutil.which("baresip")
+needs_baresip = pytest.mark.skipif(BARESIP is None, reason="baresip is not installed")
+BARESIP_MODULES = Path("/usr/lib/baresip/modules")
+
+
+class Baresip:
+    """A baresip softphone registered as ``user``, driven over its ctrl_tcp interface.
+
+    Its config lives in ``workdir``; audio is a silent bridge (no sound card).
+    The server is its outbound proxy, since baresip 1.0 sends REGISTER to port
+    5060 of the AOR's host otherwise.
+    """
+
+    def __init__(self, user: str, password: str, server_port: int, workdir: Path) -> None:
+        self.user = user
+        self.dir = workdir / f"baresip-{user}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.sip_port = free_port()
+        self.ctrl_port = free_port(socket.SOCK_STREAM)
+        (self.dir / "config").write_text(
+            f"module_path {BARESIP_MODULES}\n"
+            f"sip_listen 127.0.0.1:{self.sip_port}\n"
+            "net_interface 127.0.0.1\n"
+            "module g711.so\nmodule aubridge.so\n"
+            "module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n"
+            f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n"
+            "audio_player aubridge,nil\naudio_source aubridge,nil\n"
+        )
+        (self.dir / "accounts").write_text(
+            f"<sip:{user}@127.0.0.1>;auth_pass={password};"
+            f'outbound="sip:127.0.0.1:{server_port}";regint=120;answermode=auto;'
+            "audio_codecs=PCMU,PCMA\n"
+        )
+        self.process: asyncio.subprocess.Process | None = None
+        self.events: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+
+    async def start(self) -> Baresip:
+        self.process = await asyncio.create_subprocess_exec(
+            BARESIP or "baresip", "-4", "-f", str(self.dir),
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            stdin=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        for _ in range(50):
+            try:
+                reader, self._writer = await asyncio.open_connection("127.0.0.1", self.ctrl_port)
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("baresip ctrl_tcp did not come up")
+        self._reader_task = asyncio.create_task(self._read(reader))
+        return self
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        import json
+
+        while True:
+            try:
+                length = await reader.readuntil(b":")
+                payload = await reader.readexactly(int(length[:-1]) + 1)
+            except (asyncio.IncompleteReadError, ValueError, ConnectionError):
+                return
+            message = json.loads(payload[:-1])
+            if message.get("event"):
+                await self.events.put(message)
+
+    async def command(self, command: str, params: str = "") -> None:
+        import json
+
+        assert self._writer is not None
+        body = json.dumps({"command": command, "params": params, "token": command}).encode()
+        self._writer.write(str(len(body)).encode() + b":" + body + b",")
+        await self._writer.drain()
+
+    async def wait_event(self, kind: str, timeout: float = 10.0) -> dict[str, object]:
+        """The next event of type ``kind`` (other events are skipped)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                event = await self.events.get()
+                if event.get("type") == kind:
+                    return event
+
+    async def stop(self) -> None:
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+        if self._writer is not None:
+            self._writer.close()
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            try:
+                await asyncio.wait_for(self.process.wait(), 3)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()

@@ -79,3 +79,83 @@ async def test_unregistered_extension_gets_480_and_unknown_number_404(
     await asyncio.sleep(0)
     [call] = await calls_of(sip_app)
     assert call.end_cause == "no_answer"
+
+
+async def call_through(
+    target: str, tmp_path: Path, callee: str, phone_scenario: str, caller_scenario: str,
+    *, keys: dict[str, str] | None = None, fill: dict[str, str] | None = None,
+    extra_phones: tuple[tuple[str, str], ...] = (),
+) -> None:  # fmt: skip
+    """Register ``callee`` (and extra phones), run the phone(s) and a carrier caller; both pass."""
+    phones = []
+    for number, scenario in ((callee, phone_scenario), *extra_phones):
+        port = free_port()
+        assert await register(target, number, port, tmp_path)
+        phones.append(Sipp(target, scenario, port=port, keys=keys, workdir=tmp_path))
+    for phone in phones:
+        await phone.start()
+    try:
+        caller = await Sipp(target, caller_scenario, ip=TRUNK_IP, keys=keys, fill=fill,
+                            extra=("-s", callee), workdir=tmp_path).run()  # fmt: skip
+        assert caller.ok, caller.errors
+        for phone in phones:
+            result = await phone.wait(15)
+            assert result.ok, result.errors
+    finally:
+        for phone in phones:
+            phone.kill()
+
+
+async def test_busy_phone_gives_caller_486(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    await call_through(target, tmp_path, "1002", "uas_busy.xml", "uac_expect.xml",
+                       fill={"status": "486", "codecs": "0"})  # fmt: skip
+    [call] = await calls_of(sip_app)
+    assert (call.end_cause, call.hangup_by) == ("busy", "callee")
+
+
+async def test_phone_hangs_up_and_caller_gets_bye(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    phone_port = free_port()
+    assert await register(target, "1002", phone_port, tmp_path)
+    async with sipp_background(Sipp(target, "uas_hangs_up.xml", port=phone_port,
+                                    workdir=tmp_path)) as phone:  # fmt: skip
+        caller = await Sipp(target, "uac_gets_bye.xml", ip=TRUNK_IP, extra=("-s", "1002"),
+                            workdir=tmp_path).run()  # fmt: skip
+        assert caller.ok, caller.errors
+        assert (await phone.wait(10)).ok
+    [call] = await calls_of(sip_app)
+    assert (call.end_cause, call.hangup_by) == ("normal_clearing", "callee")
+
+
+async def test_hold_and_resume_are_relayed(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    await call_through(target, tmp_path, "1002", "uas_hold.xml", "uac_hold.xml")
+
+
+async def test_early_media_passes_through(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    await call_through(target, tmp_path, "1002", "uas_early_media.xml", "uac_early_media.xml")
+
+
+async def test_blind_transfer_by_refer(sip_app: Application, target: str, tmp_path: Path) -> None:
+    await call_through(target, tmp_path, "1002", "uas_refer.xml", "uac_transferred.xml",
+                       keys={"transfer_to": "1003"}, extra_phones=(("1003", "uas"),))  # fmt: skip
+    [call] = await calls_of(sip_app)
+    legs = await cdr.legs_of(sip_app.db, call.id)
+    by_role = {leg.role: leg for leg in legs}
+    assert set(by_role) == {"caller", "callee", "transfer"}
+    assert by_role["callee"].end_cause == "transferred"
+    assert by_role["transfer"].answered_at is not None
+
+
+async def test_offer_without_a_common_codec_gets_488(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    caller = await Sipp(target, "uac_expect.xml", ip=TRUNK_IP, extra=("-s", "1002"),
+                        fill={"status": "488", "codecs": "18"}, workdir=tmp_path).run()  # fmt: skip
+    assert caller.ok, caller.errors

@@ -32,6 +32,9 @@ from ticketline.telephony.transport import Peer
 DEFAULT_EXPIRES = 3600
 MIN_EXPIRES = 60
 MAX_EXPIRES = 7200
+MD5_ONLY_AGENTS = ("baresip v0.", "baresip v1.")
+"""User-Agent prefixes whose digest code (libre before 2.x) fails with ENOSYS
+("Register: Function not implemented") on any non-MD5 challenge in a 401."""
 
 
 @dataclass(frozen=True)
@@ -127,16 +130,25 @@ class Authenticator:
 
     def record_failure(self, host: str) -> None:
         """Count one failed attempt; lock ``host`` out once over the limit."""
-        if not self._failures.allow(host, self.now()):
-            self._locked[host] = self.now() + self.policy.lockout
+        now = self.now()
+        self._failures.allow(host, now)
+        if self._failures.count(host, now) >= self.policy.max_failures:
+            self._locked[host] = now + self.policy.lockout
+            self._failures.reset(host)
 
     def challenge(self, request: Request, status: int, stale: bool = False) -> Response:
-        """A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) offering MD5 and SHA-256."""
+        """A 401 (WWW-Authenticate) or 407 (Proxy-Authenticate) offering MD5 and SHA-256.
+
+        MD5 comes first (old phones take the first challenge). Agents known to give up
+        on a challenge set containing an algorithm they lack get MD5 alone.
+        """
         header = "WWW-Authenticate" if status == 401 else "Proxy-Authenticate"
         at = self.now().timestamp()
+        agent = request.headers.get("User-Agent") or ""
+        algorithms = ("MD5",) if agent.startswith(MD5_ONLY_AGENTS) else ("MD5", "SHA-256")
         challenges = [
             make_challenge(self.realm, at, self.secret, algorithm, stale)
-            for algorithm in ("MD5", "SHA-256")  # old phones take the first one
+            for algorithm in algorithms
         ]
         extra = tuple((header, str(challenge)) for challenge in challenges)
         return make_response(request, status, extra_headers=extra, to_tag=_auth_tag(request))

@@ -32,6 +32,7 @@ from ticketline.telephony.calls import Call, CdrSink, Leg, LegFailed
 from ticketline.telephony.messages import ALLOW, MIN_SE, SUPPORTED, build_invite, sdp_of
 from ticketline.telephony.messages import session_expires as read_session_expires
 from ticketline.telephony.models import Trunk
+from ticketline.telephony.outbound_registration import TrunkRegistration
 from ticketline.telephony.registrar import (
     Authenticator,
     AuthPolicy,
@@ -45,7 +46,7 @@ from ticketline.telephony.transactions import (
     new_tag,
 )
 from ticketline.telephony.transport import Peer, Transports
-from ticketline.telephony.trunks import match_inbound
+from ticketline.telephony.trunks import match_inbound, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class SipConfig:
     advertised_host: str | None = None
     timers: Timers = field(default_factory=Timers)
     auth_policy: AuthPolicy = field(default_factory=AuthPolicy)
+    registration_retry: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,7 @@ class SipServer:
         self._own_call_ids: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._layer: TransactionLayer | None = None
+        self.registrations: dict[str, TrunkRegistration] = {}
         self.calls_total = 0
 
     # -- life cycle ---------------------------------------------------------------------
@@ -144,8 +147,8 @@ class SipServer:
     async def start(self) -> None:
         """Load the trunks and bind the sockets."""
         self._layer = TransactionLayer(self.transports, self, self.timers)
-        await self.reload_trunks()
         await self.transports.start()
+        await self.reload_trunks()
         log.info("SIP listening on %s:%s (UDP and TCP)", self.config.host, self.port)
 
     async def stop(self) -> None:
@@ -154,13 +157,32 @@ class SipServer:
             if not leg.ended:
                 with contextlib.suppress(TimeoutError, LegFailed):
                     await asyncio.wait_for(leg.hangup("shutdown", 503), 1.0)
+        for registration in list(self.registrations.values()):
+            await registration.stop()
+        self.registrations.clear()
         await self.transports.stop()
         for task in list(self._tasks):
             task.cancel()
 
     async def reload_trunks(self) -> None:
-        """Read the trunk table again (after a TrunksChanged event)."""
+        """Read the trunk table again (after a TrunksChanged event); (re)start registrations."""
         self.trunks = await self._trunk_source()
+        if self._layer is not None:
+            await self._sync_registrations()
+
+    async def _sync_registrations(self) -> None:
+        wanted = {t.name: t for t in self.trunks if t.enabled and t.registers}
+        for name, registration in list(self.registrations.items()):
+            trunk = wanted.get(name)
+            if trunk is None or _config(trunk) != _config(registration.trunk):
+                await registration.stop()
+                del self.registrations[name]
+        for name, trunk in wanted.items():
+            if name not in self.registrations:
+                peer = Peer(trunk.transport, await self._resolve(trunk.host), trunk.port)
+                registration = TrunkRegistration(self, trunk, peer, self.config.registration_retry)
+                self.registrations[name] = registration
+                registration.start()
 
     def _spawn(self, work: Awaitable[None]) -> None:
         async def guarded() -> None:
@@ -269,7 +291,7 @@ class SipServer:
         tx.respond(await self.registrar.handle(tx.request, tx.peer))
 
     def _on_cancel(self, tx: ServerTransaction) -> None:
-        invite_tx = self.layer.find_invite(tx.request)
+        invite_tx = self.layer.find_invite(tx.request, tx.peer)
         if invite_tx is None:
             tx.reply(481)
             return
@@ -487,3 +509,7 @@ def _refuse_offer(request: Request) -> Response | None:
     except NoCommonCodec:
         return make_response(request, 488, extra_headers=(("Warning", '304 ticketline "codec"'),))
     return None
+
+
+def _config(trunk: Trunk) -> dict[str, object]:
+    return {**snapshot(trunk), "password": trunk.password}

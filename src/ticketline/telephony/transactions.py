@@ -77,7 +77,7 @@ class ServerTransaction:
         self.layer = layer
         self.request = request
         self.peer = peer
-        self.key = server_key(request)
+        self.key = source_key(request, peer)
         machine_type = (
             InviteServerTransaction if request.method == "INVITE" else NonInviteServerTransaction
         )
@@ -169,6 +169,11 @@ def _synthetic(request: Request, status: int, reason: str) -> Response:
 Transaction = ServerTransaction | ClientTransaction
 
 
+def source_key(request: Request, peer: Peer) -> tuple[str, ...]:
+    """§17.2.3 matching plus the source address: two peers reusing a branch never collide."""
+    return (*server_key(request), peer.host, str(peer.port))
+
+
 class TransactionLayer:
     """Matches messages to transactions and carries out the machines' actions."""
 
@@ -199,14 +204,14 @@ class TransactionLayer:
             self.user.on_stray_response(response, peer)
 
     def _receive_ack(self, ack: Request, peer: Peer) -> None:
-        server = self.servers.get(server_key(ack))
+        server = self.servers.get(source_key(ack, peer))
         if server is not None and server.final is not None and server.final.status >= 300:
             server.feed(ReceivedMessage(ack))
             return
         self.user.on_ack(ack, peer)
 
     def _receive_request(self, request: Request, peer: Peer) -> None:
-        key = server_key(request)
+        key = source_key(request, peer)
         existing = self.servers.get(key)
         if existing is not None:
             existing.feed(ReceivedMessage(request))
@@ -215,10 +220,10 @@ class TransactionLayer:
         self.servers[key] = server
         self.run(server, server.machine.start())
 
-    def find_invite(self, cancel: Request) -> ServerTransaction | None:
-        """The INVITE server transaction a CANCEL names (same branch and sent-by)."""
+    def find_invite(self, cancel: Request, peer: Peer) -> ServerTransaction | None:
+        """The INVITE server transaction a CANCEL names (same branch, sent-by and source)."""
         key = server_key(cancel)
-        return self.servers.get((*key[:-1], "INVITE"))
+        return self.servers.get((*key[:-1], "INVITE", peer.host, str(peer.port)))
 
     # outgoing ----------------------------------------------------------------
 
