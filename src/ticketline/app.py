@@ -17,8 +17,12 @@ from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
+from ticketline.crm import api as crm_api
+from ticketline.crm.service import CustomerService
+from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.notify import api as notify_api
+from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
 from ticketline.notify.service import NotifyService
 from ticketline.notify.smpp import SmppGateway, SmppSettings
@@ -63,6 +67,8 @@ class Application:
     control: CallControl
     ticketing: TicketingService
     expiry: ExpiryWorker
+    crm: CustomerService
+    timeline: TimelineRecorder
     hub: RealtimeHub = field(default_factory=RealtimeHub)
     extras: dict[str, object] = field(default_factory=dict)
 
@@ -80,6 +86,7 @@ class Application:
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
                 ticketing_api.build_router(self.ticketing),
+                crm_api.build_router(self.crm, self.timeline),
             ],
         )
         return create_web_app(ctx)
@@ -159,6 +166,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         settings.effective_moh_dir,
     )
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
+    timeline = TimelineRecorder(db, clock)
+    subscribe_timeline(bus, timeline)
     return Application(
         settings=settings,
         clock=clock,
@@ -176,6 +185,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
+        crm=CustomerService(db, clock, bus),
+        timeline=timeline,
     )
 
 
@@ -204,6 +215,12 @@ def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy
     bus.subscribe(ticketing_events.OrderBooked, booked)
     bus.subscribe(ticketing_events.OrderIssued, booked)
     bus.subscribe(ticketing_events.PickupCodeResent, resent)
+
+
+def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
+    """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
+    for event_type in (ticketing_events.OrderEvent, SmsSent, SmsFailed):
+        bus.subscribe(event_type, timeline.record)
 
 
 def build_sip_server(

@@ -1,0 +1,195 @@
+"""Pydantic models for the CRM area's input and output."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Code = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$"
+    ),
+]
+PhoneText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Gender = Literal["M", "F", "U"]
+IdType = Literal["id_card", "passport", "hk_macau_permit", "taiwan_permit", "other"]
+PhoneLabel = Literal["mobile", "home", "work", "other"]
+LocaleName = Literal["zh_CN", "en"]
+
+
+class StrictModel(BaseModel):
+    """Input models refuse unknown fields, so a typo is an error, not a silent no-op."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PhoneIn(StrictModel):
+    number: PhoneText
+    label: PhoneLabel = "mobile"
+    primary: bool = False
+
+
+class Preferences(StrictModel):
+    seat: Literal["window", "aisle", "front", "back", "any"] | None = None
+    travel_class: Literal["standard", "business", "sleeper", "any"] | None = None
+    language: LocaleName | None = None
+
+
+class CustomerCreate(StrictModel):
+    name: Name
+    phones: list[PhoneIn] = Field(default_factory=list, max_length=10)
+    gender: Gender = "U"
+    birthday: date | None = None
+    id_type: IdType | None = None
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    locale: LocaleName = "zh_CN"
+    preferences: Preferences = Field(default_factory=Preferences)
+    tags: list[Tag] = Field(default_factory=list, max_length=30)
+    notes: Annotated[str, StringConstraints(max_length=4000)] = ""
+    vip_tier: Code | None = None
+    member_card: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,20}$")] | None = None
+    do_not_call: bool = False
+
+
+class CustomerUpdate(StrictModel):
+    name: Name | None = None
+    gender: Gender | None = None
+    birthday: date | None = None
+    id_type: IdType | None = None
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    email: (
+        Annotated[str, StringConstraints(max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    locale: LocaleName | None = None
+    preferences: Preferences | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=30)
+    notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    vip_tier: Code | None = None
+    named_agent: Annotated[str, StringConstraints(max_length=64)] | None = None
+    member_card: Annotated[str, StringConstraints(pattern=r"^[0-9A-Z]{4,20}$")] | None = None
+    do_not_call: bool | None = None
+
+
+class ConsentIn(StrictModel):
+    kind: Literal["marketing_sms", "care_sms", "call_recording", "data_processing"]
+    granted: bool
+    source: Literal["phone", "web", "sms", "counter", "import"] = "phone"
+
+
+class NoteIn(StrictModel):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class MergeIn(StrictModel):
+    merge_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class TierIn(StrictModel):
+    code: Code
+    name_zh: Name
+    name_en: Name
+    rank: int = Field(ge=0, le=100)
+    queue_priority: int = Field(ge=0, le=100)
+    named_agent: bool = False
+    points_percent: int = Field(default=100, ge=0, le=1000)
+
+
+class TierOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    rank: int
+    queue_priority: int
+    named_agent: bool
+    points_percent: int
+
+
+class PhoneOut(BaseModel):
+    number: str
+    label: str
+    primary: bool
+
+
+class ConsentOut(BaseModel):
+    kind: str
+    granted: bool
+    source: str
+    at: datetime
+    actor: str
+
+
+class CustomerOut(BaseModel):
+    id: str
+    name: str
+    gender: str
+    birthday: date | None
+    id_type: str | None
+    id_number: str | None
+    email: str | None
+    locale: str
+    preferences: dict[str, Any]
+    tags: list[str]
+    notes: str
+    vip_tier: str | None
+    named_agent_id: str | None
+    member_card: str | None
+    do_not_call: bool
+    status: str
+    merged_into_id: str | None
+    points_balance: int
+    phones: list[PhoneOut]
+    created_at: datetime
+    last_contact_at: datetime | None
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerOut]
+    total: int
+    page: int
+    size: int
+
+
+class TimelineOut(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    title: str
+    detail: dict[str, Any]
+    ref_type: str | None
+    ref_id: str | None
+    actor: str | None
+
+
+class OpenItemOut(BaseModel):
+    kind: str
+    ref_id: str
+    code: str
+    state: str
+    title: str
+    amount_fen: int | None
+    updated_at: datetime
+
+
+class CallerOut(BaseModel):
+    """The screen pop: a known customer with context, or a new caller."""
+
+    known: bool
+    number: str | None
+    customer_id: str | None
+    name: str | None
+    vip_tier: TierOut | None
+    named_agent_id: str | None
+    do_not_call: bool
+    locale: str | None
+    points_balance: int
+    last_contacts: list[TimelineOut]
+    open_orders: list[OpenItemOut]
+    open_work_orders: list[OpenItemOut]
