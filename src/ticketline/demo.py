@@ -19,6 +19,7 @@ from ticketline.admin.schemas import (
 )
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
+from ticketline.ticketing.demo import seed_ticketing
 
 DEMO_PASSWORD = "Ticketline2026"  # noqa: S105 (published demo login)
 DEMO_SIP_PASSWORD = "sip-secret-2026"  # noqa: S105 (published demo login)
@@ -59,7 +60,7 @@ PEOPLE = (
 
 async def seed_demo(app: Application) -> None:
     """Create the demo records; running it again changes nothing."""
-    steps = len(DEPARTMENTS) + len(SKILLS) + 2 * len(PEOPLE)
+    steps = len(DEPARTMENTS) + len(SKILLS) + 2 * len(PEOPLE) + 1
     with Progress(transient=True) as progress:
         task = progress.add_task("Seeding demo data", total=steps)
         for code, zh, en in DEPARTMENTS:
@@ -87,6 +88,10 @@ async def seed_demo(app: Application) -> None:
                     )
                 )
             progress.advance(task)
+        await app.notify.install_default_templates()
+        today = app.clock.now().astimezone(app.settings.zone).date()
+        await seed_ticketing(app.ticketing, today)
+        progress.advance(task)
 
 
 def _staff_input(person: DemoPerson) -> StaffCreate:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import func, select
 
 from tests.ticketing.conftest import TOMORROW
 from tests.ticketing.helpers import PASSENGERS, build_line
 from tests.webclient import bearer
 from ticketline.app import Application
+from ticketline.ticketing.models import Trip
 
 
 async def test_an_agent_sells_a_ticket_end_to_end(
@@ -116,3 +118,27 @@ async def test_permissions_follow_the_roles(client: httpx.AsyncClient) -> None:
     found = await client.get("/api/ticketing/stations", headers=agent, params={"q": "cs"})
     assert [s["code"] for s in found.json()] == ["XYZ"]
     assert (await client.get("/api/ticketing/fee-rules")).status_code == 401
+
+
+async def test_the_demo_catalog_answers_the_questions_callers_ask(
+    client: httpx.AsyncClient, demo_app: Application
+) -> None:
+    async with demo_app.db.sessions() as session:  # seeded on the day the suite runs
+        first = await session.scalar(select(func.min(Trip.service_date)))
+    assert first is not None
+    day = (first + timedelta(days=1)).isoformat()
+    agent = await bearer(client, "agent1")
+    found = await client.get("/api/ticketing/stations", headers=agent, params={"q": "shanghai"})
+    assert [s["code"] for s in found.json()] == ["AOH"]
+    trains = await client.get(
+        "/api/ticketing/search",
+        headers=agent,
+        params={"from": "VNP", "to": "AOH", "date": day},
+    )
+    assert [t["service"] for t in trains.json()] == ["G1", "G5", "G9"]
+    coaches = await client.get(
+        "/api/ticketing/search",
+        headers=agent,
+        params={"from": "BDK", "to": "SJK", "date": day},
+    )
+    assert [t["product"] for t in coaches.json()] == ["coach", "coach"]
