@@ -274,7 +274,7 @@ async def _orders(tk: TicketingService, today: date) -> None:
                 class_code=cls,
                 passengers=[{"name": name, "id_number": resident_id(f"{body}{i:03d}")}],
                 contact_name=name,
-                contact_phone=f"1380013800{i}",
+                contact_phone=f"1581234000{i + 1}",
                 hold_only=state == "held",
             ),
         )
