@@ -52,6 +52,7 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer, tune_gc
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing import api as ticketing_api
 from ticketline.ticketing import events as ticketing_events
 from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
@@ -105,6 +106,7 @@ class Application:
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
                 ivr_api.build_router(self.ivr),
+                ticketing_api.build_router(self.ticketing),
                 crm_api.build_router(self.crm, self.timeline),
                 acd_api.build_router(self.acd, self.acd_runtime),
                 build_desk_router(self.desk, self.control),
