@@ -26,6 +26,7 @@ from ticketline.ivr import api as ivr_api
 from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.lookups_crm import CrmLookups
 from ticketline.ivr.lookups_orders import OrderLookups
 from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
@@ -198,6 +199,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     )
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     timeline = TimelineRecorder(db, clock)
+    crm = CustomerService(db, clock, bus)
     subscribe_timeline(bus, timeline)
     return Application(
         settings=settings,
@@ -216,9 +218,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         control=CallControl(media, sip, bus, recordings, clock),
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
-        crm=CustomerService(db, clock, bus),
+        crm=crm,
         timeline=timeline,
-        ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
+        ivr=build_ivr(settings, clock, bus, db, notify, ticketing, crm),
     )
 
 
@@ -229,11 +231,14 @@ def build_ivr(
     db: Database,
     notify: NotifyService,
     ticketing: TicketingService,
+    crm: CustomerService,
 ) -> IvrService:
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
     TicketingLookups(ticketing).bind(actions)
-    OrderLookups(ticketing).bind(actions)
+    customers = CrmLookups(crm)
+    customers.bind(actions)
+    OrderLookups(ticketing, customers.orders_of_caller).bind(actions)
     flows = FlowRegistry(
         settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
         actions=actions.names,
