@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import csv
+import gc
 import logging
 import resource
 import shutil
@@ -31,6 +32,7 @@ from ticketline.config import Settings
 from ticketline.core.clock import SystemClock
 from ticketline.db import migrate
 from ticketline.telephony.schemas import TrunkIn
+from ticketline.telephony.server import tune_gc
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "telephony" / "scenarios"
 PASSWORD = "bench-phone-42"  # noqa: S105 (a throwaway extension in a temp database)
@@ -43,7 +45,9 @@ class Result:
     calls: int
     succeeded: int
     failed: int
-    seconds: float
+    placed_rate: float
+    setup_ms: float
+    call_seconds: float
     max_concurrent: int
     server_cpu: float
     sipp_cpu: float
@@ -52,7 +56,8 @@ class Result:
     def line(self) -> str:
         return (
             f"rate {self.rate:>4}/s  calls {self.calls:>6}  ok {self.succeeded:>6}  "
-            f"failed {self.failed:>4}  achieved {self.succeeded / self.seconds:6.1f} calls/s  "
+            f"failed {self.failed:>4}  placed {self.placed_rate:6.1f} calls/s  "
+            f"INVITE->200 avg {self.setup_ms:6.1f} ms  call length avg {self.call_seconds:5.2f} s  "
             f"max concurrent {self.max_concurrent:>5}  server CPU {self.server_cpu:5.1f}% "
             f"of one core  SIPp CPU {self.sipp_cpu:5.1f}%  CDR rows {self.cdr_rows}"
         )
@@ -76,6 +81,8 @@ async def start_app(workdir: Path) -> Application:
     )
     await app.cdr.start(app.clock.now())
     await app.start_sip()
+    gc.freeze()  # as Application.start_workers does: startup objects never need collecting
+    tune_gc()
     return app
 
 
@@ -98,11 +105,16 @@ async def register_phone(target: str, phone_port: int, workdir: Path) -> None:
         raise SystemExit("the phone could not register")
 
 
-def sipp_counts(stat_file: Path) -> tuple[int, int]:
+def sipp_stats(stat_file: Path) -> dict[str, str]:
+    """The last (cumulative) row of SIPp's -trace_stat file."""
     with stat_file.open(newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    last = rows[-1]
-    return int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"])
+        return list(csv.DictReader(handle, delimiter=";"))[-1]
+
+
+def seconds_of(value: str) -> float:
+    """SIPp's ``HH:MM:SS:microseconds`` durations in seconds."""
+    hours, minutes, secs, micros = (int(part) for part in value.split(":"))
+    return hours * 3600 + minutes * 60 + secs + micros / 1e6
 
 
 async def run_rate(app: Application, rate: int, calls: int, hold: float, workdir: Path) -> Result:
@@ -124,22 +136,23 @@ async def run_rate(app: Application, rate: int, calls: int, hold: float, workdir
     )  # fmt: skip
     peak = 0
     while caller.returncode is None:
-        peak = max(peak, sum(1 for leg in app.sip.legs.values() if not leg.ended) // 2)
+        peak = max(peak, app.sip.active_legs // 2)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(caller.wait(), 0.2)
-    seconds = time.monotonic() - started - hold
     usage_after = resource.getrusage(resource.RUSAGE_SELF)
     phone.terminate()
     await phone.wait()
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - started
-    succeeded, failed = sipp_counts(stat_file)
+    stats = sipp_stats(stat_file)
+    succeeded, failed = int(stats["SuccessfulCall(C)"]), int(stats["FailedCall(C)"])
     if failed:
         errors = (workdir / f"uac-{rate}.err").read_text(errors="replace")
         print(errors[:3000], flush=True)
     await app.cdr.drain()
     return Result(
-        rate, calls, succeeded, failed, seconds, peak,
+        rate, calls, succeeded, failed, float(stats["CallRate(C)"]),
+        seconds_of(stats["ResponseTime1(C)"]) * 1000, seconds_of(stats["CallLength(C)"]), peak,
         100 * _cpu(usage_after, usage_before) / wall,
         100 * _cpu(children_after, children_before) / wall,
         await _cdr_rows(app),

@@ -48,7 +48,7 @@ from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
-from ticketline.telephony.server import SipConfig, SipServer
+from ticketline.telephony.server import SipConfig, SipServer, tune_gc
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
 from ticketline.ticketing import events as ticketing_events
 from ticketline.ticketing.orders import OrderPolicy
@@ -117,6 +117,7 @@ class Application:
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
         gc.freeze()
+        tune_gc()
 
     async def start_sip(self) -> None:
         """Bind SIP on the configured address; trunk and extension changes reach it."""

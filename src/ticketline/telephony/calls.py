@@ -128,6 +128,9 @@ class LegHost(Protocol):
     def now(self) -> datetime:
         """The current time."""
 
+    def leg_started(self, leg: Leg) -> None:
+        """A leg was created."""
+
     def dialog_started(self, leg: Leg) -> None:
         """Route in-dialog requests for ``leg`` to it from now on."""
 
@@ -242,6 +245,7 @@ class Leg:
         self._acks: dict[int, Request] = {}
         self._reinvite_out = False
         self._reinvite_in = False
+        host.leg_started(self)
 
     # -- events -----------------------------------------------------------------------
 

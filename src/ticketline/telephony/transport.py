@@ -46,19 +46,31 @@ class Peer:
 
 
 def stamp_received(request: Request, peer: Peer) -> Request:
-    """The request with ``received``/``rport`` set on its top Via (§18.2.1, RFC 3581)."""
+    """The request with ``received``/``rport`` set on its top Via (§18.2.1, RFC 3581).
+
+    The header values the parser already checked and cached are carried over, so
+    the stamped request is not parsed a second time.
+    """
     top = request.top_via
     stamped = top.with_received(peer.host, peer.port)
     if stamped == top:
         return request
     fields = list(request.headers.fields)
-    for index, (name, value) in enumerate(fields):
+    for position, (name, value) in enumerate(fields):
         if name == "Via":
-            rest = split_list(value)[1:]
-            fields[index] = (name, ", ".join([str(stamped), *rest]))
+            fields[position] = (name, ", ".join([str(stamped), *split_list(value)[1:]]))
             break
-    return Request(request.method, request.uri, Headers(tuple(fields)), request.body,
-                   request.version)  # fmt: skip
+    index: dict[str, list[str]] = {}
+    for name, value in fields:
+        index.setdefault(name.lower(), []).append(value)
+    headers = Headers.from_parsed(tuple(fields), index)
+    copy = Request(request.method, request.uri, headers, request.body, request.version)
+    cached = {k: v for k, v in request.__dict__.items() if k not in _FIELDS}
+    copy.__dict__.update(cached, vias=(stamped, *request.vias[1:]))
+    return copy
+
+
+_FIELDS = frozenset({"method", "uri", "headers", "body", "version", "vias"})
 
 
 _RAW_HEADER_RE = re.compile(
