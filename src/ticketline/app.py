@@ -11,9 +11,12 @@ from datetime import timedelta
 import structlog
 from fastapi import FastAPI
 
+from ticketline.acd import api as acd_api
+from ticketline.acd.runtime import AcdRuntime, build_runtime
+from ticketline.acd.service import AcdAdmin
 from ticketline.admin import api as admin_api
 from ticketline.admin.auth import AuthService, LoginPolicy
-from ticketline.admin.events import ExtensionChanged
+from ticketline.admin.events import ExtensionChanged, StaffChanged
 from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
@@ -23,6 +26,7 @@ from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.ivr import api as ivr_api
+from ticketline.ivr.acd_port import AcdQueuePort
 from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.lookups import declare_actions
@@ -32,6 +36,7 @@ from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
+from ticketline.ivr.session import QueuePort
 from ticketline.ivr.speech_sphinx import SphinxRecognizer
 from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
@@ -55,6 +60,7 @@ from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
 from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
+from ticketline.web.desk import DeskFeed, build_desk_router
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 
@@ -82,7 +88,10 @@ class Application:
     expiry: ExpiryWorker
     crm: CustomerService
     timeline: TimelineRecorder
-    hub: RealtimeHub = field(default_factory=RealtimeHub)
+    acd: AcdAdmin
+    acd_runtime: AcdRuntime
+    hub: RealtimeHub
+    desk: DeskFeed
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -100,6 +109,8 @@ class Application:
                 notify_api.build_router(self.notify),
                 ivr_api.build_router(self.ivr),
                 crm_api.build_router(self.crm, self.timeline),
+                acd_api.build_router(self.acd, self.acd_runtime),
+                build_desk_router(self.desk, self.control),
             ],
         )
         return create_web_app(ctx)
@@ -114,6 +125,7 @@ class Application:
         await self.media.start()
         await self.start_ivr()
         await self.start_sip()
+        await self.start_acd()
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
         gc.freeze()
@@ -136,6 +148,13 @@ class Application:
         self.bus.subscribe(TrunksChanged, reload)
         await self.sip.start()
 
+    async def start_acd(self) -> None:
+        """Load queues and agents into the router; agent changes in admin reach it."""
+        self.bus.subscribe(StaffChanged, self.acd.on_staff_changed)
+        self.bus.subscribe(ExtensionChanged, self.acd.on_staff_changed)
+        await self.acd.load()
+        await self.acd_runtime.start()
+
     async def start_ivr(self) -> None:
         """Load the flows, answer inbound calls with them, keep every call's path."""
         await self.ivr.flows.reload_and_announce()
@@ -155,6 +174,7 @@ class Application:
 
     async def stop_workers(self) -> None:
         await self.ivr.flows.stop_watching()
+        await self.acd_runtime.stop()
         await self.control.close()
         await self.sip.stop()
         await self.media.close()
@@ -200,8 +220,13 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     )
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     timeline = TimelineRecorder(db, clock)
-    crm = CustomerService(db, clock, bus)
     subscribe_timeline(bus, timeline)
+    acd_runtime = build_runtime(db, clock, bus, settings.zone)
+    acd = AcdAdmin(db, clock, bus, admin, acd_runtime)
+    crm = CustomerService(db, clock, bus)
+    hub = RealtimeHub()
+    desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock)
+    desk.install(bus)
     return Application(
         settings=settings,
         clock=clock,
@@ -221,7 +246,11 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         expiry=ExpiryWorker(ticketing.expire_due),
         crm=crm,
         timeline=timeline,
-        ivr=build_ivr(settings, clock, bus, db, notify, ticketing, crm),
+        acd=acd,
+        acd_runtime=acd_runtime,
+        hub=hub,
+        desk=desk,
+        ivr=build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime)),
     )
 
 
@@ -233,6 +262,7 @@ def build_ivr(
     notify: NotifyService,
     ticketing: TicketingService,
     crm: CustomerService,
+    queue: QueuePort | None = None,
 ) -> IvrService:
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
@@ -257,6 +287,7 @@ def build_ivr(
         call_log=CallLog(db),
         sms=notify,
         recognizer=SphinxRecognizer() if settings.ivr_speech else None,
+        queue=queue,
         publish=bus.publish,
     )
 

@@ -8,6 +8,15 @@ from dataclasses import dataclass
 
 from rich.progress import Progress
 
+from ticketline.acd.config import OverflowKind, Strategy
+from ticketline.acd.schemas import (
+    MembershipIn,
+    OverflowIn,
+    QueueIn,
+    ReasonCodeIn,
+    SkillNeedIn,
+    StepIn,
+)
 from ticketline.admin.errors import CodeTaken, ExtensionTaken, UsernameTaken
 from ticketline.admin.permissions import Role
 from ticketline.admin.schemas import (
@@ -58,6 +67,70 @@ PEOPLE = (
     ),
 )
 
+# ACD queues for the demo agents: (queue, its settings, [(agent, penalty)])
+QUEUES = (
+    QueueIn(
+        code="booking",
+        name_zh="订票",
+        name_en="Booking",
+        skills=[SkillNeedIn(skill="booking", min_level=3)],
+        steps=[StepIn(after_seconds=30, lower_levels=2)],
+        max_wait=600,
+        overflow=OverflowIn(kind=OverflowKind.CALLBACK),
+        announce_every=45,
+    ),
+    QueueIn(
+        code="refund",
+        name_zh="退改签",
+        name_en="Refund and change",
+        skills=[SkillNeedIn(skill="refund", min_level=2)],
+        steps=[StepIn(after_seconds=60, extra_queues=["booking"])],
+        max_wait=300,
+        overflow=OverflowIn(kind=OverflowKind.VOICEMAIL),
+    ),
+    QueueIn(
+        code="complaint",
+        name_zh="投诉",
+        name_en="Complaints",
+        strategy=Strategy.BEST_SKILL,
+        skills=[SkillNeedIn(skill="complaint", min_level=3)],
+        wrap_up=30,
+    ),
+    QueueIn(
+        code="english",
+        name_zh="英语服务",
+        name_en="English service",
+        skills=[SkillNeedIn(skill="english", min_level=3)],
+        max_wait=120,
+        overflow=OverflowIn(kind=OverflowKind.QUEUE, target_queue="booking"),
+    ),
+)
+MEMBERS = (
+    ("booking", "agent1", 0),
+    ("booking", "agent2", 0),
+    ("booking", "agent3", 1),
+    ("refund", "agent1", 0),
+    ("complaint", "agent2", 0),
+    ("english", "agent3", 0),
+)
+REASONS = (
+    ("lunch", "午餐", "Lunch"),
+    ("break", "休息", "Break"),
+    ("training", "培训", "Training"),
+    ("meeting", "会议", "Meeting"),
+    ("after_call", "话后处理", "After-call work"),
+)
+
+
+async def seed_acd(app: Application) -> None:
+    """The demo queues, their members and the not-ready reasons; idempotent."""
+    for code, zh, en in REASONS:
+        await app.acd.put_reason(SYSTEM, ReasonCodeIn(code=code, name_zh=zh, name_en=en))
+    for queue in QUEUES:
+        await _ignore_existing(app.acd.create_queue(SYSTEM, queue))
+    for queue_code, agent, penalty in MEMBERS:
+        await app.acd.set_member(SYSTEM, queue_code, MembershipIn(agent=agent, penalty=penalty))
+
 
 DEMO_TRUNK = TrunkIn(
     name="demo-carrier",
@@ -100,6 +173,7 @@ async def seed_demo(app: Application) -> None:
                 )
             progress.advance(task)
         await _ignore_existing(app.trunks.create(SYSTEM, DEMO_TRUNK))
+        await seed_acd(app)
 
 
 def _staff_input(person: DemoPerson) -> StaffCreate:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -13,7 +14,7 @@ from ticketline.acd.ports import CallerInfo, CallHandle, EnqueueOutcome, Enqueue
 from ticketline.ivr.acd_port import AcdQueuePort
 from ticketline.ivr.engine import IvrDeps
 from ticketline.ivr.loader import load_file
-from ticketline.ivr.session import QueueRequest
+from ticketline.ivr.session import CallerHungUp, QueueRequest
 from ticketline.ivr.simulator import SimulatedCall, parse_script
 
 from .conftest import FLOWS, Simulate
@@ -83,3 +84,52 @@ async def test_a_callback_overflow_is_confirmed_to_the_caller(
         " ".join(call.transcript)
     )
     assert trace.outcome == "handled"
+
+
+@dataclass
+class WaitingEntry(Entry):
+    """An ACD that also waits for the agent (as AcdRuntime.enqueue_and_wait does)."""
+
+    given_back: tuple[str, str | None] = ("connected", "1001")
+    hold: bool = False
+
+    async def enqueue_and_wait(
+        self,
+        call: CallHandle,
+        queue: str,
+        skills: Sequence[SkillNeed],
+        priority: int,
+        caller: CallerInfo,
+    ) -> tuple[str, str | None]:
+        await self.enqueue(call, queue, skills, priority, caller)
+        if self.hold:
+            await asyncio.Event().wait()
+        return self.given_back
+
+
+@pytest.mark.parametrize(
+    ("given_back", "outcome"),
+    [
+        (("connected", "1001"), "connected"),
+        (("no_agents", None), "no_agents"),
+        (("timeout", None), "timeout"),
+        (("overflow", None), "voicemail"),
+        (("callback", None), "callback"),
+    ],
+)
+async def test_waiting_for_an_agent_or_being_given_back(
+    given_back: tuple[str, str | None], outcome: str
+) -> None:
+    entry = WaitingEntry(EnqueueOutcome(EnqueueStatus.QUEUED, "q"), given_back=given_back)
+    result = await AcdQueuePort(entry).enqueue(SimulatedCall(parse_script("")), REQUEST)
+    assert result.outcome == outcome
+
+
+async def test_a_caller_who_hangs_up_while_waiting_ends_the_wait() -> None:
+    class Leaving(SimulatedCall):
+        async def wait_ended(self) -> None:
+            await asyncio.sleep(0.01)
+
+    entry = WaitingEntry(EnqueueOutcome(EnqueueStatus.QUEUED, "q"), hold=True)
+    with pytest.raises(CallerHungUp):
+        await AcdQueuePort(entry).enqueue(Leaving(parse_script("")), REQUEST)

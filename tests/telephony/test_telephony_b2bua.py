@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,13 +20,14 @@ pytestmark = [needs_sipp]
 
 
 async def register(target: str, user: str, contact_port: int, workdir: Path,
-                   password: str = SIP_PASSWORD, expect: str = "200") -> bool:  # fmt: skip
+                   password: str = SIP_PASSWORD, expect: str = "200",
+                   transport: str = "u1") -> bool:  # fmt: skip
     run = await Sipp(
         target,
         "register.xml",
         keys={"user": user, "contact_port": str(contact_port), "expires": "600"},
         fill={"expect": expect},
-        extra=("-au", user, "-ap", password),
+        extra=("-au", user, "-ap", password, "-t", transport),
         workdir=workdir,
     ).run()
     return run.ok
@@ -56,6 +58,21 @@ async def test_carrier_call_reaches_registered_phone_and_is_recorded(
     legs = await cdr.legs_of(sip_app.db, call.id)
     assert sorted(leg.role for leg in legs) == ["callee", "caller"]
     assert all(leg.status == "ended" for leg in legs)
+
+
+async def test_phone_registered_over_tcp_is_called_over_tcp(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    phone_port = free_port(socket.SOCK_STREAM)
+    assert await register(target, "1002", phone_port, tmp_path, transport="t1")
+    [binding] = sip_app.sip.registrar.contacts("1002")
+    assert binding.peer.transport == "tcp"
+    phone = Sipp(target, "uas", port=phone_port, extra=("-t", "t1"), workdir=tmp_path)
+    async with sipp_background(phone):
+        caller = await Sipp(target, "uac", ip=TRUNK_IP, extra=("-s", "1002", "-d", "300"),
+                            workdir=tmp_path).run()  # fmt: skip
+        assert caller.ok, caller.errors
+        assert (await phone.wait(10)).ok
 
 
 async def test_caller_cancels_while_phone_rings(

@@ -21,12 +21,21 @@ Fields used by each event:
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import insert, select
+
 from ticketline.acd.agents import AgentState, AgentStateChanged
+from ticketline.acd.models import AcdQueueLogRow
+from ticketline.db.session import Database
+
+log = logging.getLogger(__name__)
+BATCH_LIMIT = 500
 
 
 class QueueEvent(StrEnum):
@@ -87,3 +96,108 @@ def agent_entry(change: AgentStateChanged) -> QueueLogEntry:
             "trigger": change.trigger.value,
         },
     )
+
+
+class QueueLogWriter:
+    """Queues log lines and writes them in batches, each batch one transaction.
+
+    Routing never waits for the database: `record` only appends to a queue.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._queue: asyncio.Queue[QueueLogEntry | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def record(self, entry: QueueLogEntry) -> None:
+        self._queue.put_nowait(entry)
+
+    async def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="acd-queue-log")
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        await self._task
+        self._task = None
+
+    async def drain(self) -> None:
+        """Wait until every line recorded so far is written (tests, shutdown)."""
+        await self._queue.join()
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty() and len(batch) < BATCH_LIMIT:
+                batch.append(self._queue.get_nowait())
+            entries = [e for e in batch if e is not None]
+            try:
+                if entries:
+                    await self._write(entries)
+            except Exception:
+                log.exception("could not write %d queue log lines", len(entries))
+            finally:
+                for _ in batch:
+                    self._queue.task_done()
+            if len(entries) < len(batch):
+                return
+
+    async def _write(self, entries: list[QueueLogEntry]) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(insert(AcdQueueLogRow), [row_of(e) for e in entries])
+
+
+def row_of(entry: QueueLogEntry) -> dict[str, Any]:
+    return {
+        "at": entry.at,
+        "event": entry.event.value,
+        "queue": entry.queue_id,
+        "call_id": entry.call_id,
+        "agent": entry.agent_id,
+        "position": entry.position,
+        "wait_ms": None if entry.wait is None else round(entry.wait * 1000),
+        "talk_ms": None if entry.talk is None else round(entry.talk * 1000),
+        "data": entry.data,
+    }
+
+
+def entry_of(row: AcdQueueLogRow) -> QueueLogEntry:
+    return QueueLogEntry(
+        at=row.at,
+        event=QueueEvent(row.event),
+        queue_id=row.queue,
+        call_id=row.call_id,
+        agent_id=row.agent,
+        position=row.position,
+        wait=None if row.wait_ms is None else row.wait_ms / 1000,
+        talk=None if row.talk_ms is None else row.talk_ms / 1000,
+        data=dict(row.data or {}),
+    )
+
+
+async def read_log(
+    db: Database,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    queue: str | None = None,
+    call_id: str | None = None,
+    agent: str | None = None,
+    limit: int = 1000,
+) -> list[QueueLogEntry]:
+    """Queue log lines in time order, filtered."""
+    query = select(AcdQueueLogRow).order_by(AcdQueueLogRow.at, AcdQueueLogRow.id).limit(limit)
+    if since is not None:
+        query = query.where(AcdQueueLogRow.at >= since)
+    if until is not None:
+        query = query.where(AcdQueueLogRow.at < until)
+    if queue is not None:
+        query = query.where(AcdQueueLogRow.queue == queue)
+    if call_id is not None:
+        query = query.where(AcdQueueLogRow.call_id == call_id)
+    if agent is not None:
+        query = query.where(AcdQueueLogRow.agent == agent)
+    async with db.sessions() as session:
+        return [entry_of(row) for row in await session.scalars(query)]

@@ -22,6 +22,7 @@ class Perm(StrEnum):
     SETTINGS_WRITE = "admin.settings.write"
     CALLS_HANDLE = "calls.handle"
     CALLS_SUPERVISE = "calls.supervise"
+    CALLS_PICKUP = "calls.pickup"  # take a call ringing at another agent or waiting in a queue
     CDR_READ = "calls.cdr.read"
     TICKETING_READ = "ticketing.read"
     TICKETING_SELL = "ticketing.sell"
@@ -52,7 +53,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.SUPERVISOR: frozenset(
         _AGENT
-        | {Perm.CALLS_SUPERVISE, Perm.CDR_READ, Perm.REPORTS_READ, Perm.STAFF_READ, Perm.KB_WRITE}
+        | {
+            Perm.CALLS_SUPERVISE,
+            Perm.CALLS_PICKUP,
+            Perm.CDR_READ,
+            Perm.REPORTS_READ,
+            Perm.STAFF_READ,
+            Perm.KB_WRITE,
+        }
     ),
     Role.AGENT: frozenset(_AGENT),
     Role.FINANCE: frozenset(

@@ -159,6 +159,16 @@ def _auth_tag(request: Request) -> str:
     return hmac.new(b"tag", request.call_id.encode(), "sha1").hexdigest()[:12]
 
 
+def contact_peer(contact: Uri) -> Peer | None:
+    """The address a Contact URI names, if it names an IP host."""
+    if not isinstance(contact, SipUri) or not contact.host[:1].isdigit():
+        return None
+    transport = (contact.param("transport") or "udp").lower()
+    if transport not in ("udp", "tcp"):
+        return None
+    return Peer(transport, contact.host, contact.port or 5060)
+
+
 def reach_peer(contact: Uri, source: Peer) -> Peer:
     """Where to send requests for ``contact`` registered from ``source``.
 

@@ -37,8 +37,10 @@ from ticketline.telephony.outbound_registration import TrunkRegistration
 from ticketline.telephony.registrar import (
     Authenticator,
     AuthPolicy,
+    Binding,
     CredentialLookup,
     Registrar,
+    contact_peer,
 )
 from ticketline.telephony.transactions import (
     ServerTransaction,
@@ -475,7 +477,7 @@ class SipServer:
         bindings = self.registrar.contacts(number)
         if bindings and trunk_name is None:
             binding = bindings[0]
-            return _Route(binding.contact, binding.peer, number)
+            return _Route(binding.contact, self._reachable(binding), number)
         if await self.auth.lookup(number) is not None and trunk_name is None:
             raise LegFailed(480, f"extension {number} is not registered")
         trunk = self._outbound_trunk(trunk_name)
@@ -488,6 +490,13 @@ class SipServer:
         )
         uri = SipUri(trunk.host, number, port=trunk.port)
         return _Route(uri, peer, number, trunk, credentials)
+
+    def _reachable(self, binding: Binding) -> Peer:
+        """The registration's flow; over TCP, its Contact once that connection closed."""
+        flow = binding.peer
+        if not flow.reliable or self.transports.has_stream(flow):
+            return flow
+        return contact_peer(binding.contact) or flow
 
     def _outbound_trunk(self, name: str | None) -> Trunk | None:
         enabled = [t for t in self.trunks if t.enabled]

@@ -236,6 +236,11 @@ class Transports:
 
     # sending -----------------------------------------------------------------
 
+    def has_stream(self, peer: Peer) -> bool:
+        """True while a TCP connection to or from ``peer`` is open."""
+        writer = self._streams.get((peer.host, peer.port))
+        return writer is not None and not writer.is_closing()
+
     def send(self, message: Message, peer: Peer) -> None:
         """Send ``message`` to ``peer`` (opening a TCP connection when needed)."""
         self.send_bytes(message.serialize(), peer)

@@ -19,6 +19,8 @@ from ticketline.web.templating import render
 
 NAV = (
     ("/", "Home", None),
+    ("/desk", "Desk", Perm.CALLS_HANDLE),
+    ("/console", "Console", Perm.CALLS_SUPERVISE),
     ("/admin/staff", "Staff", Perm.STAFF_READ),
     ("/admin/extensions", "Extensions", Perm.STAFF_READ),
     ("/calls", "Call detail records", Perm.CDR_READ),
@@ -51,6 +53,19 @@ def build_pages_router(ctx: WebContext) -> APIRouter:
                 "Departments": len(departments),
             },
         )
+
+    @router.get("/desk", response_class=HTMLResponse)
+    async def desk_page(
+        request: Request, principal: Annotated[Principal, Depends(require(Perm.CALLS_HANDLE))]
+    ) -> HTMLResponse:
+        return render(request, "desk.html", nav=nav_for(principal), active="/desk")
+
+    @router.get("/console", response_class=HTMLResponse)
+    async def console_page(
+        request: Request,
+        principal: Annotated[Principal, Depends(require(Perm.CALLS_SUPERVISE))],
+    ) -> HTMLResponse:
+        return render(request, "console.html", nav=nav_for(principal), active="/console")
 
     @router.get("/admin/staff", response_class=HTMLResponse)
     async def staff_page(

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 FLOOR = "floor"
 HISTORY = 2000
 QUEUE_LIMIT = 500
-SnapshotProvider = Callable[[Principal], Awaitable[dict[str, Any]]]
+SnapshotProvider = Callable[[Principal], Awaitable[dict[str, Any] | None]]
 
 
 def staff_topic(staff_id: str) -> str:

@@ -1,9 +1,9 @@
 // One WebSocket per tab. Remembers the last sequence number so that a
-// reconnect replays what was missed; otherwise the server sends a snapshot.
+// reconnect replays what was missed; a page (re)load starts from a snapshot.
 // Pages listen for `tl:snapshot`, `tl:push` and `tl:status` events on window.
 (function () {
   "use strict";
-  let lastSeq = Number(sessionStorage.getItem("tl.seq") || 0);
+  let lastSeq = 0;
   let delay = 500;
   let socket = null;
   let pinger = null;
@@ -14,7 +14,6 @@
 
   function remember(seq) {
     lastSeq = seq;
-    sessionStorage.setItem("tl.seq", String(seq));
   }
 
   function connect() {

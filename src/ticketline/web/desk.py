@@ -1,0 +1,454 @@
+"""What the agent desktop and the supervisor console see live, and the desk's actions.
+
+`DeskFeed` listens to the ACD, IVR and telephony events on the bus and keeps,
+per agent, the call on their screen (ringing, talking, held, wrap-up) with the
+screen pop: the CRM's view of the caller and the voice-menu path they took.
+Each change goes to the agent's topic at once; the console's `floor` view is
+rebuilt from the ACD snapshot, coalesced so a burst of events costs one push.
+
+The desk's own API covers what is not already another area's API: controls on
+the current call (hold, resume, hang up, transfer, keys) through the
+call-control API, and finishing wrap-up with a disposition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from ticketline.acd.agents import AgentState, AgentStateChanged
+from ticketline.acd.events import CallConnected, CallOffered, QueueLogEntry
+from ticketline.acd.runtime import AcdRuntime
+from ticketline.acd.schemas import ReasonCodeOut
+from ticketline.acd.service import AcdAdmin
+from ticketline.acd.stats import snapshot
+from ticketline.admin.permissions import Perm
+from ticketline.admin.security import Principal, require
+from ticketline.admin.service import AdminService
+from ticketline.core.bus import EventBus
+from ticketline.core.clock import Clock
+from ticketline.core.errors import Conflict, InvalidInput
+from ticketline.crm.lookup import CallerInfo, OpenItemInfo
+from ticketline.crm.service import CustomerService
+from ticketline.ivr.events import IvrCallEnded
+from ticketline.telephony.control import CallControl, TransferFailed
+from ticketline.telephony.control_channel import Channel, ChannelError
+from ticketline.web.realtime import FLOOR, Push, RealtimeHub, staff_topic
+
+log = logging.getLogger(__name__)
+
+FLOOR_COALESCE = 0.15
+IVR_MEMORY = 5000
+DISPOSITIONS = (
+    ("booked", "已订票 Booked"),
+    ("changed", "已改签 Changed"),
+    ("refunded", "已退票 Refunded"),
+    ("information", "咨询 Information"),
+    ("complaint", "投诉 Complaint"),
+    ("work_order", "已建工单 Work order created"),
+    ("no_action", "无需处理 No action"),
+)
+
+
+@dataclass
+class DeskCall:
+    """The call on one agent's screen."""
+
+    call_id: str
+    number: str
+    queue: str
+    state: str
+    offered_at: datetime
+    caller: CallerInfo | None
+    ivr_path: tuple[str, ...] = ()
+    answered_at: datetime | None = None
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "id": self.call_id,
+            "number": self.number,
+            "queue": self.queue,
+            "state": self.state,
+            "offered_at": self.offered_at.isoformat(),
+            "answered_at": self.answered_at.isoformat() if self.answered_at else None,
+            "customer": _customer_view(self.caller),
+            "ivr": {"path": list(self.ivr_path), "vars": {}},
+            "timeline": _contacts_view(self.caller),
+            "orders": _open_items(self.caller, "open_orders"),
+            "work_orders": _open_items(self.caller, "open_work_orders"),
+        }
+
+
+def _customer_view(caller: CallerInfo | None) -> dict[str, Any] | None:
+    if caller is None or not caller.known:
+        return None
+    tier = caller.tier
+    return {
+        "id": caller.customer_id,
+        "name": caller.name,
+        "vip": f"{tier.name_zh} {tier.name_en}" if tier and tier.rank > 0 else None,
+        "points": caller.points_balance,
+        "do_not_call": caller.do_not_call,
+        "tags": [],
+    }
+
+
+def _contacts_view(caller: CallerInfo | None) -> list[dict[str, Any]]:
+    if caller is None:
+        return []
+    return [
+        {"id": c.entry_id, "at": c.at.isoformat(), "summary": c.title, "kind": c.kind}
+        for c in caller.last_contacts
+    ]
+
+
+def _open_items(caller: CallerInfo | None, name: str) -> list[dict[str, Any]]:
+    if caller is None:
+        return []
+    items: tuple[OpenItemInfo, ...] = getattr(caller, name)
+    return [{"code": i.code, "summary": f"{i.state} {i.title}", "state": i.state} for i in items]
+
+
+@dataclass
+class DeskFeed:
+    """Keeps each agent's screen and the floor view up to date through the hub."""
+
+    hub: RealtimeHub
+    runtime: AcdRuntime
+    acd: AcdAdmin
+    crm: CustomerService
+    admin: AdminService
+    clock: Clock
+    calls: dict[str, DeskCall] = field(default_factory=dict)
+    held: dict[str, Channel | None] = field(default_factory=dict)
+    _ivr_paths: OrderedDict[str, tuple[str, ...]] = field(default_factory=OrderedDict)
+    _staff_ids: dict[str, str] = field(default_factory=dict)
+    _floor_pending: asyncio.Task[None] | None = None
+
+    def install(self, bus: EventBus) -> None:
+        bus.subscribe(AgentStateChanged, self.on_agent_state)
+        bus.subscribe(CallOffered, self.on_offered)
+        bus.subscribe(CallConnected, self.on_connected)
+        bus.subscribe(QueueLogEntry, self.on_queue_log)
+        bus.subscribe(IvrCallEnded, self.on_ivr_ended)
+        self.hub.add_snapshot("desk", self.desk_snapshot)
+        self.hub.add_snapshot("floor", self.floor_snapshot)
+
+    # -- snapshots ----------------------------------------------------------------------
+
+    async def desk_snapshot(self, principal: Principal) -> dict[str, Any]:
+        call = self.calls.get(principal.username)
+        reasons = [
+            {"code": r.code, "label": f"{r.name_zh} {r.name_en}"} for r in await self._reasons()
+        ]
+        return {
+            "agent": self.agent_view(principal.username),
+            "call": call.view() if call else None,
+            "figures": self._figures(principal.username),
+            "waiting": self._waiting_for(principal.username),
+            "reasons": reasons,
+            "dispositions": [{"code": c, "label": label} for c, label in DISPOSITIONS],
+        }
+
+    async def floor_snapshot(self, principal: Principal) -> dict[str, Any] | None:
+        if Perm.CALLS_SUPERVISE not in principal.permissions:
+            return None
+        return self.floor_view()
+
+    async def _reasons(self) -> list[ReasonCodeOut]:
+        return [r for r in await self.acd.list_reasons() if r.enabled]
+
+    # -- views --------------------------------------------------------------------------
+
+    def _live(self) -> dict[str, Any]:
+        return snapshot(self.runtime.router, self.runtime.stats, self.clock.now())
+
+    def agent_view(self, username: str) -> dict[str, Any]:
+        now = self.clock.now()
+        for agent in self._live()["agents"]:
+            if agent["agent"] == username:
+                return _agent_row(agent, now)
+        return {"agent_id": username, "state": AgentState.LOGGED_OUT.value, "since": None}
+
+    def _figures(self, username: str) -> dict[str, Any]:
+        day = self.runtime.stats.agents.get(username)
+        if day is None:
+            return {"calls": 0, "talk_seconds": 0}
+        return {"calls": day.answered, "talk_seconds": round(day.talk)}
+
+    def _waiting_for(self, username: str) -> list[dict[str, Any]]:
+        queues = set(self.runtime.router.agent_queues.get(username, ()))
+        now = self.clock.now()
+        return [
+            {
+                "id": call["call_id"],
+                "number": call["caller"],
+                "queue": queue["queue"],
+                "since": (now - timedelta(seconds=call["wait"])).isoformat(),
+            }
+            for queue in self._live()["queues"]
+            if queue["queue"] in queues
+            for call in queue["waiting"]
+        ]
+
+    def floor_view(self) -> dict[str, Any]:
+        live = self._live()
+        now = self.clock.now()
+        return {
+            "queues": [_queue_row(q) for q in live["queues"]],
+            "agents": [_agent_row(a, now) for a in live["agents"]],
+            "alerts": _alerts(live),
+        }
+
+    # -- event handlers -----------------------------------------------------------------
+
+    async def on_agent_state(self, event: AgentStateChanged) -> None:
+        call = self.calls.get(event.agent_id)
+        if call is not None:
+            if event.after is AgentState.WRAP_UP:
+                call.state = "wrap_up"
+            elif event.after in (AgentState.READY, AgentState.NOT_READY, AgentState.LOGGED_OUT):
+                del self.calls[event.agent_id]
+                call = None
+            await self._push_call(event.agent_id)
+        await self._push(event.agent_id, "agent", self.agent_view(event.agent_id))
+        await self._push(event.agent_id, "figures", self._figures(event.agent_id))
+        self._floor_soon()
+
+    async def on_offered(self, event: CallOffered) -> None:
+        try:
+            caller = await self.crm.lookup_caller(event.caller)
+        except Exception:  # the pop still shows the number when CRM is unreachable
+            log.exception("caller lookup failed for %s", event.call_id)
+            caller = None
+        self.calls[event.agent] = DeskCall(
+            call_id=event.call_id,
+            number=event.caller,
+            queue=event.queue,
+            state="ringing",
+            offered_at=self.clock.now(),
+            caller=caller,
+            ivr_path=self._ivr_paths.get(event.call_id, ()),
+        )
+        await self._push_call(event.agent)
+
+    async def on_connected(self, event: CallConnected) -> None:
+        call = self.calls.get(event.agent)
+        if call is not None and call.call_id == event.call_id:
+            call.state = "talking"
+            call.answered_at = self.clock.now()
+            await self._push_call(event.agent)
+
+    async def on_queue_log(self, _event: QueueLogEntry) -> None:
+        self._floor_soon()
+
+    async def on_ivr_ended(self, event: IvrCallEnded) -> None:
+        self._ivr_paths[event.call_id] = event.path
+        while len(self._ivr_paths) > IVR_MEMORY:
+            self._ivr_paths.popitem(last=False)
+
+    async def set_call_state(self, username: str, state: str) -> None:
+        call = self.calls.get(username)
+        if call is not None:
+            call.state = state
+            await self._push_call(username)
+
+    # -- pushing ------------------------------------------------------------------------
+
+    async def _push_call(self, username: str) -> None:
+        call = self.calls.get(username)
+        await self._push(username, "call", {"call": call.view() if call else None})
+
+    async def _push(self, username: str, kind: str, data: dict[str, Any]) -> None:
+        staff_id = await self._staff_id(username)
+        if staff_id is not None:
+            self.hub.publish(Push(staff_topic(staff_id), kind, data))
+
+    async def _staff_id(self, username: str) -> str | None:
+        if username not in self._staff_ids:
+            try:
+                self._staff_ids[username] = (await self.admin.find_staff(username)).id
+            except Exception:
+                return None
+        return self._staff_ids[username]
+
+    def _floor_soon(self) -> None:
+        if self._floor_pending is None or self._floor_pending.done():
+            self._floor_pending = asyncio.get_running_loop().create_task(self._floor_later())
+
+    async def _floor_later(self) -> None:
+        await asyncio.sleep(FLOOR_COALESCE)
+        self.hub.publish(Push(FLOOR, "floor", self.floor_view()))
+
+
+def _agent_row(agent: dict[str, Any], now: datetime) -> dict[str, Any]:
+    since = agent.get("since")
+    call = agent.get("call")
+    return {
+        "agent_id": agent["agent"],
+        "username": agent["agent"],
+        "name": agent.get("name") or agent["agent"],
+        "extension": agent.get("extension"),
+        "state": agent["state"],
+        "reason": agent.get("reason"),
+        "since": (now - timedelta(seconds=since)).isoformat() if since is not None else None,
+        "call": call["caller"] if call else None,
+        "queues": agent.get("queues", []),
+    }
+
+
+def _queue_row(queue: dict[str, Any]) -> dict[str, Any]:
+    today = queue["today"]
+    answered = today["answered"]
+    return {
+        "code": queue["queue"],
+        "name": f"{queue['name_zh']} {queue['name_en']}",
+        "waiting": len(queue["waiting"]),
+        "longest_wait": round(queue["longest_wait"]),
+        "service_level": today["service_level"],
+        "target": 0.8,
+        "answered": answered,
+        "abandoned": today["abandoned"],
+        "average_wait": round(today["wait_answered"] / answered) if answered else 0,
+        "average_talk": round(today["talk"] / today["completed"]) if today["completed"] else 0,
+        "ready": queue["agents"].get(AgentState.READY.value, 0),
+    }
+
+
+def _alerts(live: dict[str, Any]) -> list[dict[str, Any]]:
+    alerts = []
+    for queue in live["queues"]:
+        level = queue["today"]["service_level"]
+        if level is not None and level < 0.8:
+            alerts.append(
+                {
+                    "message": f"{queue['name_zh']} {queue['name_en']}: 服务水平 service level "
+                    f"{round(level * 100)}%"
+                }
+            )
+        if queue["longest_wait"] > 2 * queue["service_level_seconds"]:
+            alerts.append(
+                {
+                    "message": f"{queue['name_zh']} {queue['name_en']}: 等待过长 waiting "
+                    f"{round(queue['longest_wait'])} s"
+                }
+            )
+    return alerts
+
+
+# -- the desk's API ---------------------------------------------------------------------
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CallGone(Conflict):
+    code = "call_gone"
+
+
+class CallActionFailed(Conflict):
+    code = "call_action_failed"
+
+
+class CallActionIn(_In):
+    call_id: str = Field(min_length=1, max_length=64)
+    target: str | None = Field(default=None, min_length=1, max_length=64)
+    digits: str | None = Field(default=None, pattern=r"^[0-9*#A-D]{1,32}$")
+
+
+class WrapUpIn(_In):
+    disposition: str = Field(min_length=1, max_length=32)
+    notes: str = Field(default="", max_length=2000)
+    order: str = Field(default="", max_length=16)
+    work_order: str = Field(default="", max_length=20)
+    next: str = Field(pattern=r"^(ready|not_ready)$")
+    reason: str | None = Field(default=None, max_length=32)
+
+
+CALL_ACTIONS = ("hold", "resume", "hangup", "transfer", "dtmf")
+Agent = Annotated[Principal, Depends(require(Perm.CALLS_HANDLE))]
+
+
+def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
+    router = APIRouter(prefix="/api/desk", tags=["desk"])
+
+    @router.post("/call/{action}", status_code=204)
+    async def call_action(action: str, body: CallActionIn, who: Agent) -> None:
+        """Hold, resume, hang up, transfer or send keys on the agent's current call."""
+        if action not in CALL_ACTIONS:
+            raise InvalidInput("action", f"one of {', '.join(CALL_ACTIONS)}")
+        call = feed.calls.get(who.username)
+        if call is None or call.call_id != body.call_id or call.state == "wrap_up":
+            raise CallGone("this call has ended or is no longer yours")
+        caller = _caller_channel(control, body.call_id)
+        try:
+            await _carry_out(action, body, caller, control, feed, who.username)
+        except (ChannelError, TransferFailed) as failure:
+            raise CallActionFailed(str(failure)) from failure
+
+    @router.post("/wrapup", status_code=204)
+    async def wrap_up(body: WrapUpIn, who: Agent) -> None:
+        """Close the wrap-up with a disposition, then ready or not ready."""
+        codes = {code for code, _ in DISPOSITIONS}
+        if body.disposition not in codes:
+            raise InvalidInput("disposition", f"one of {', '.join(sorted(codes))}")
+        call = feed.calls.pop(who.username, None)
+        if call is not None:
+            log.info(
+                "wrap-up %s by %s: %s %s", call.call_id, who.username, body.disposition, body.notes
+            )
+        if body.next == "ready":
+            feed.runtime.ready(who.username)
+        else:
+            feed.runtime.pause(who.username, body.reason or "after_call")
+        await feed._push_call(who.username)
+
+    return router
+
+
+def _caller_channel(control: CallControl, call_id: str) -> Channel:
+    for channel in control.channels.values():
+        if call_id in (channel.call_id, channel.id) and not channel.ended:
+            return channel
+    raise CallGone("this call has ended")
+
+
+async def _carry_out(
+    action: str,
+    body: CallActionIn,
+    caller: Channel,
+    control: CallControl,
+    feed: DeskFeed,
+    username: str,
+) -> None:
+    if action == "hangup":
+        await caller.hangup("normal_clearing")
+    elif action == "hold":
+        agent = control.bridged_to(caller)
+        control.unbridge(caller)
+        caller.start_moh()
+        feed.held[username] = agent
+        await feed.set_call_state(username, "held")
+    elif action == "resume":
+        agent = feed.held.pop(username, None)
+        caller.stop_moh()
+        if agent is None or agent.ended:
+            raise CallGone("your phone is no longer on this call")
+        control.bridge(caller, agent)
+        await feed.set_call_state(username, "talking")
+    elif action == "transfer":
+        if not body.target:
+            raise InvalidInput("target", "an extension or number to transfer to")
+        await control.blind_transfer(caller, body.target)
+    elif action == "dtmf":
+        if not body.digits:
+            raise InvalidInput("digits", "the keys to send")
+        await caller.send_dtmf(body.digits)

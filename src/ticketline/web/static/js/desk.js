@@ -1,0 +1,169 @@
+// The agent desktop: state bar, the current call with its screen pop, call
+// controls, wrap-up and the ticketing panel. State arrives by the realtime
+// socket (snapshot, then pushes); actions are plain JSON API calls.
+(function () {
+  "use strict";
+  const csrf = document.body.dataset.csrf;
+
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method: method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      const message = data && data.message ? data.message : response.statusText;
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  function seconds(since, now) {
+    if (!since) return 0;
+    return Math.max(0, Math.floor((now - Date.parse(since)) / 1000));
+  }
+
+  function clock(total) {
+    const m = Math.floor(total / 60);
+    const s = total % 60;
+    return String(m).padStart(2, "0") + ":" + String(s).padStart(2, "0");
+  }
+
+  function yuan(fen) {
+    return (fen / 100).toFixed(2);
+  }
+
+  window.tlDesk = function () {
+    return {
+      connected: false,
+      agent: { state: "logged_out", reason: null, since: null, wrapup_until: null, extension: null },
+      call: null,
+      figures: { calls: 0, talk_seconds: 0 },
+      waiting: [],
+      reasons: [],
+      dispositions: [],
+      now: Date.now(),
+      busy: false,
+      error: "",
+      notice: "",
+      reason: "",
+      transferTarget: "",
+      dtmf: "",
+      wrap: { disposition: "", notes: "", order: "", work_order: "" },
+      trip: { from: "", to: "", date: new Date().toISOString().slice(0, 10), results: [] },
+      chosen: null,
+      seatClass: "",
+      passengers: [{ name: "", id_type: "mainland_id", id_number: "", kind: "adult" }],
+      order: null,
+
+      init() {
+        window.addEventListener("tl:status", (e) => { this.connected = e.detail.connected; });
+        window.addEventListener("tl:snapshot", (e) => this.applySnapshot(e.detail.desk));
+        window.addEventListener("tl:push", (e) => this.applyPush(e.detail));
+        setInterval(() => { this.now = Date.now(); }, 500);
+      },
+
+      applySnapshot(desk) {
+        if (!desk) return;
+        this.agent = desk.agent || this.agent;
+        this.call = desk.call || null;
+        this.figures = desk.figures || this.figures;
+        this.waiting = desk.waiting || [];
+        this.reasons = desk.reasons || [];
+        this.dispositions = desk.dispositions || [];
+      },
+
+      applyPush(push) {
+        if (push.kind === "agent") this.agent = push.data;
+        else if (push.kind === "call") this.call = push.data.call;
+        else if (push.kind === "figures") this.figures = push.data;
+        else if (push.kind === "waiting") this.waiting = push.data.calls;
+        else if (push.kind === "taken_over") {
+          this.error = push.data.message;
+        }
+      },
+
+      inState(since) { return clock(seconds(since, this.now)); },
+      clockOf: clock,
+      callStateLabel(state) { return (window.TL_CALL_STATES || {})[state] || state; },
+      stateLabel(state) { return (window.TL_STATES || {})[state] || state; },
+      wrapLeft() {
+        if (!this.agent.wrapup_until) return "";
+        return clock(Math.max(0, Math.ceil((Date.parse(this.agent.wrapup_until) - this.now) / 1000)));
+      },
+      yuan: yuan,
+
+      async act(method, path, body, done) {
+        if (this.busy) return;
+        this.busy = true;
+        this.error = "";
+        this.notice = "";
+        try {
+          const result = await api(method, path, body);
+          if (done) done(result);
+        } catch (err) {
+          this.error = err.message;
+        } finally {
+          this.busy = false;
+        }
+      },
+
+      async setState(state) {
+        const reason = this.reason || "break";
+        if (state === "logged_out") return this.act("POST", "/api/acd/me/logout", {});
+        if (this.agent.state === "logged_out") {
+          const body = state === "not_ready" ? { paused_reason: reason } : {};
+          await this.act("POST", "/api/acd/me/login", body);
+          if (state === "not_ready" || this.error) return;
+        }
+        if (state === "ready") return this.act("POST", "/api/acd/me/ready", {});
+        return this.act("POST", "/api/acd/me/pause", { reason: reason });
+      },
+      control(action, extra) {
+        if (!this.call) return;
+        this.act("POST", "/api/desk/call/" + action, Object.assign({ call_id: this.call.id }, extra || {}));
+      },
+      pickup(id) { this.act("POST", "/api/acd/calls/" + encodeURIComponent(id) + "/pickup", {}); },
+      finishWrapup(next) {
+        this.act("POST", "/api/desk/wrapup", Object.assign({ next: next }, this.wrap), () => {
+          this.wrap = { disposition: "", notes: "", order: "", work_order: "" };
+        });
+      },
+
+      searchTrips() {
+        const q = new URLSearchParams({ origin: this.trip.from, destination: this.trip.to, date: this.trip.date });
+        this.act("GET", "/api/desk/trips?" + q.toString(), undefined, (r) => {
+          this.trip.results = r.trips;
+          this.chosen = null;
+          this.order = null;
+        });
+      },
+      choose(trip, seatClass) { this.chosen = trip; this.seatClass = seatClass; this.order = null; },
+      addPassenger() { this.passengers.push({ name: "", id_type: "mainland_id", id_number: "", kind: "adult" }); },
+      removePassenger(i) { if (this.passengers.length > 1) this.passengers.splice(i, 1); },
+      book() {
+        const body = {
+          trip_id: this.chosen.trip_id,
+          origin: this.chosen.origin_code,
+          destination: this.chosen.destination_code,
+          seat_class: this.seatClass,
+          passengers: this.passengers,
+          contact_phone: this.call ? this.call.number : "",
+          call_id: this.call ? this.call.id : null,
+        };
+        this.act("POST", "/api/desk/orders", body, (r) => { this.order = r; this.wrap.order = r.code; });
+      },
+      payCash() {
+        this.act("POST", "/api/desk/orders/" + this.order.code + "/pay", { method: "cash", amount_fen: this.order.total_fen }, (r) => { this.order = r; });
+      },
+      issue() {
+        this.act("POST", "/api/desk/orders/" + this.order.code + "/issue", {}, (r) => {
+          this.order = r;
+          this.notice = "sms";
+        });
+      },
+    };
+  };
+})();

@@ -1,0 +1,124 @@
+"""The desk feed over a real server: agent state from the ACD, the screen pop from CRM,
+wrap-up, and the supervisor's floor view — each seen through the agent's WebSocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+import websockets
+
+from tests.web.test_web_realtime import _free_port
+from tests.webclient import bearer
+from ticketline.acd.events import CallConnected, CallOffered
+from ticketline.admin.security import SYSTEM
+from ticketline.app import Application
+from ticketline.crm.schemas import CustomerCreate, PhoneIn
+
+CALLER = "+8613912345678"
+
+
+@pytest.fixture
+async def served(demo_app: Application) -> AsyncIterator[str]:
+    await demo_app.start_acd()
+    port = _free_port()
+    config = uvicorn.Config(demo_app.web_app(), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+    await demo_app.acd_runtime.stop()
+
+
+async def _until(ws: Any, kind: str, test: Any = lambda data: True) -> dict[str, Any]:
+    """The next push of `kind` whose data passes `test` (earlier ones are skipped)."""
+    while True:
+        frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+        if frame.get("kind") == kind and test(frame["data"]):
+            return dict(frame["data"])
+
+
+async def test_agent_sees_state_screen_pop_and_wrap_up(served: str, demo_app: Application) -> None:
+    await demo_app.crm.create(
+        SYSTEM, CustomerCreate(name="王芳", phones=[PhoneIn(number=CALLER, primary=True)])
+    )
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent1")
+        async with websockets.connect(f"ws://{served}/ws", additional_headers=agent) as ws:
+            first = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+            desk = first["data"]["desk"]
+            assert desk["agent"]["state"] == "logged_out"
+            assert "lunch" in {r["code"] for r in desk["reasons"]}
+
+            assert (await http.post("/api/acd/me/login", json={}, headers=agent)).status_code == 204
+            assert (await http.post("/api/acd/me/ready", headers=agent)).status_code == 204
+            state = await _until(ws, "agent", lambda d: d["state"] == "ready")
+            assert state["extension"] == "1001"
+
+            await demo_app.bus.publish(CallOffered("call-1", "booking", "agent1", CALLER))
+            pop = (await _until(ws, "call", lambda d: d["call"] is not None))["call"]
+            assert pop["number"] == CALLER
+            assert pop["state"] == "ringing"
+            assert pop["customer"]["name"] == "王芳"
+
+            await demo_app.bus.publish(CallConnected("call-1", "booking", "agent1", CALLER, 3.0))
+            talking = (await _until(ws, "call", lambda d: d["call"]["state"] == "talking"))["call"]
+            assert talking["answered_at"] is not None
+
+            stale = await http.post(
+                "/api/desk/call/hold", json={"call_id": "call-other"}, headers=agent
+            )
+            assert stale.status_code == 409, stale.text
+            assert stale.json()["code"] == "call_gone"
+
+            bad = await http.post(
+                "/api/desk/wrapup", json={"disposition": "nonsense", "next": "ready"}, headers=agent
+            )
+            assert bad.status_code == 422
+            assert "disposition" in bad.text
+
+
+async def test_unknown_caller_pops_as_new_caller(served: str, demo_app: Application) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent2")
+        async with websockets.connect(f"ws://{served}/ws", additional_headers=agent) as ws:
+            await ws.recv()
+            await demo_app.bus.publish(CallOffered("call-2", "booking", "agent2", "+8613700000000"))
+            pop = (await _until(ws, "call", lambda d: d["call"] is not None))["call"]
+    assert pop["customer"] is None
+    assert pop["number"] == "+8613700000000"
+
+
+async def test_supervisor_floor_follows_agent_states(served: str) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        boss = await bearer(http, "supervisor")
+        agent = await bearer(http, "agent3")
+        async with websockets.connect(f"ws://{served}/ws", additional_headers=boss) as ws:
+            snapshot = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))["data"]["floor"]
+            assert {q["code"] for q in snapshot["queues"]} >= {"booking", "refund"}
+            await http.post("/api/acd/me/login", json={"paused_reason": "lunch"}, headers=agent)
+
+            def agent3_paused(floor: dict[str, Any]) -> bool:
+                rows = {a["username"]: a for a in floor["agents"]}
+                return rows.get("agent3", {}).get("state") == "not_ready"
+
+            floor = await _until(ws, "floor", agent3_paused)
+    row = next(a for a in floor["agents"] if a["username"] == "agent3")
+    assert row["reason"] == "lunch"
+    assert row["since"] is not None
+
+
+async def test_an_agent_gets_no_floor_view(served: str) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent1")
+        async with websockets.connect(f"ws://{served}/ws", additional_headers=agent) as ws:
+            frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+    assert frame["data"]["floor"] is None

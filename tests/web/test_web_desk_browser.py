@@ -1,0 +1,116 @@
+"""The agent desktop and the supervisor console in Debian's Chromium, against a live server.
+
+The agent goes ready with a click; an ACD offer pops the caller's customer record on
+the desktop; the supervisor's wallboard shows the agent's state change live; a reload
+during the call shows the call again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from tests.conftest import make_settings
+from tests.web.test_web_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.web.test_web_realtime import _free_port
+from ticketline.acd.events import CallConnected, CallOffered
+from ticketline.admin.security import SYSTEM
+from ticketline.app import Application, build_application
+from ticketline.core.clock import SystemClock
+from ticketline.crm.schemas import CustomerCreate, PhoneIn
+from ticketline.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+CALLER = "+8613811112222"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@pytest.fixture
+async def live_app(demo_template: Path, tmp_path: Path) -> AsyncIterator[Application]:
+    """The demo on the wall clock: the browser counts time in state against it."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_template, path)
+    settings = make_settings(f"sqlite+aiosqlite:///{path}", tmp_path / "var")
+    app = build_application(settings, clock=SystemClock())
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+async def served(live_app: Application) -> AsyncIterator[str]:
+    demo_app = live_app
+    await demo_app.start_acd()
+    port = _free_port()
+    config = uvicorn.Config(demo_app.web_app(), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+    await demo_app.acd_runtime.stop()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def _login(browser: Browser, url: str, username: str, path: str) -> Page:
+    context = await browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{url}/login?next={path}")
+    await page.fill("#username", username)
+    await page.fill("#password", DEMO_PASSWORD)
+    await page.click("button[type=submit]")
+    await expect(page.get_by_test_id("desk" if path == "/desk" else "console")).to_be_visible()
+    return page
+
+
+async def test_ready_pop_wallboard_and_reload(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    demo_app = live_app
+    await demo_app.crm.create(
+        SYSTEM, CustomerCreate(name="赵磊", phones=[PhoneIn(number=CALLER, primary=True)])
+    )
+    desk = await _login(browser, served, "agent1", "/desk")
+    console = await _login(browser, served, "supervisor", "/console")
+    agent_row = console.locator("tr[data-agent=agent1]")
+    await expect(agent_row).to_contain_text("已登出")
+
+    await desk.get_by_test_id("go-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
+    await expect(agent_row).to_contain_text("就绪")
+
+    await demo_app.bus.publish(CallOffered("call-77", "booking", "agent1", CALLER))
+    await expect(desk.get_by_test_id("customer-name")).to_have_text("赵磊", timeout=1000)
+    await expect(desk.get_by_test_id("caller-number")).to_have_text(CALLER)
+    await demo_app.bus.publish(CallConnected("call-77", "booking", "agent1", CALLER, 2.0))
+    await expect(desk.get_by_test_id("call-state")).to_have_text("通话中")
+
+    await desk.reload()
+    await expect(desk.get_by_test_id("customer-name")).to_have_text("赵磊")
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await desk.screenshot(path=str(SCREENSHOTS / "desk.png"))
+    await console.screenshot(path=str(SCREENSHOTS / "wallboard.png"))
+
+
+async def test_not_ready_needs_no_reload_and_shows_reason(served: str, browser: Browser) -> None:
+    desk = await _login(browser, served, "agent2", "/desk")
+    await desk.select_option("select[aria-label=原因]", "lunch")
+    await desk.get_by_test_id("go-not-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("未就绪")
+    await expect(desk.get_by_test_id("statebar")).to_contain_text("lunch")
