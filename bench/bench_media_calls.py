@@ -24,7 +24,7 @@ from pathlib import Path
 
 import uvloop
 
-from media_loadgen import load_socket, pacing, pin, receive, run_sender
+from media_loadgen import load_socket, pacing, pin, realtime, receive, run_sender
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_ports import PortRange
 
@@ -71,8 +71,12 @@ async def serve(conn: Connection, calls: int, record: bool, folder: Path) -> Non
     await engine.close()
 
 
-def server_main(conn: Connection, calls: int, record: bool, folder: Path) -> None:
-    pin(0)
+def server_main(
+    conn: Connection, calls: int, record: bool, folder: Path, cpu: int, rt: bool
+) -> None:
+    if cpu >= 0:
+        pin(cpu)
+    realtime(rt)
     uvloop.install()
     asyncio.run(serve(conn, calls, record, folder))
 
@@ -81,21 +85,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rt", action="store_true", help="real-time scheduling (root)")
+    parser.add_argument("--cpu", type=int, default=0, help="pin the server here; -1: do not pin")
     parser.add_argument("--no-record", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-media-"))
     ctx = mp.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(theirs, args.calls, not args.no_record, folder))
+    server = ctx.Process(
+        target=server_main, args=(theirs, args.calls, not args.no_record, folder, args.cpu, args.rt)
+    )
     server.start()
     ports = ours.recv()
     sock = load_socket()
     _, digits_in = ctx.Pipe()
     sender = ctx.Process(
-        target=run_sender, args=(sock, ports, WARMUP_S + args.seconds + 0.5, None, digits_in)
+        target=run_sender,
+        args=(sock, ports, WARMUP_S + args.seconds + 0.5, None, digits_in, args.rt),
     )
     sender.start()
     pin(1)
+    realtime(args.rt)
     receive(sock, WARMUP_S)  # let every session latch and settle; drain what comes back
     ours.send("start")
     received = receive(sock, args.seconds)

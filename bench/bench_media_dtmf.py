@@ -23,7 +23,7 @@ from pathlib import Path
 
 import uvloop
 
-from media_loadgen import DigitPlan, load_socket, percentile, pin, receive, run_sender
+from media_loadgen import DigitPlan, load_socket, percentile, pin, realtime, receive, run_sender
 from ticketline.media.tones import tone
 from ticketline.telephony import media_ops
 from ticketline.telephony.media_engine import MediaEngine
@@ -59,8 +59,10 @@ async def serve(conn: Connection, calls: int, folder: Path) -> None:
     await asyncio.gather(*tasks)
 
 
-def server_main(conn: Connection, calls: int, folder: Path) -> None:
-    pin(0)
+def server_main(conn: Connection, calls: int, folder: Path, cpu: int, rt: bool) -> None:
+    if cpu >= 0:
+        pin(cpu)
+    realtime(rt)
     uvloop.install()
     asyncio.run(serve(conn, calls, folder))
 
@@ -69,11 +71,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--calls", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rt", action="store_true", help="real-time scheduling (root)")
+    parser.add_argument("--cpu", type=int, default=0, help="pin the server here; -1: do not pin")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-dtmf-"))
     ctx = mp.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(theirs, args.calls, folder))
+    server = ctx.Process(target=server_main, args=(theirs, args.calls, folder, args.cpu, args.rt))
     server.start()
     endpoints = ours.recv()
     ports = [port for port, _ in endpoints]
@@ -88,10 +92,11 @@ def main() -> None:
     sock = load_socket()
     results_in, results_out = ctx.Pipe()
     sender = ctx.Process(
-        target=run_sender, args=(sock, ports, total, DigitPlan(presses), results_out)
+        target=run_sender, args=(sock, ports, total, DigitPlan(presses), results_out, args.rt)
     )
     sender.start()
     pin(1)
+    realtime(args.rt)
     received = receive(sock, total + 0.3)
     sent = results_in.recv()
     ours.send("stop")

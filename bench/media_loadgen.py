@@ -33,10 +33,23 @@ def pin(cpu: int) -> None:
         os.sched_setaffinity(0, {cpu})
 
 
+def realtime(enabled: bool) -> None:
+    """Ask for real-time scheduling (SCHED_FIFO), as a media server would be run in
+    production, so other work on a shared machine does not decide the pacing."""
+    if enabled and hasattr(os, "sched_setscheduler"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+        except PermissionError:
+            print("real-time scheduling refused; running at normal priority")
+
+
 def load_socket() -> socket.socket:
     """The one socket every simulated phone sends from and receives on."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
+    try:  # past net.core.rmem_max (root only): a slow reader must not drop packets
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUFFORCE, 32 * 1024 * 1024)
+    except (OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 * 1024 * 1024)
     sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
@@ -63,9 +76,11 @@ def run_sender(
     seconds: float,
     plan: DigitPlan | None,
     result_pipe: object,
+    rt: bool = False,
 ) -> None:
     """Send one RTP packet per port every 20 ms (and RFC 4733 digits per the plan)."""
     pin(1)
+    realtime(rt)
     payloads = voice_payloads()
     seqs = [0] * len(ports)
     stamps = [0] * len(ports)

@@ -11,6 +11,7 @@ numbers) the frames are written as silence and the pause is kept as a marker
 from __future__ import annotations
 
 import os
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,9 @@ class Recorder:
         self._right: list[bytes | None] = []
         self._pauses: list[PauseMarker] = []
         self._paused_at: float | None = None
+        # Spread the recorders' writes over the second, so that hundreds of calls
+        # recorded from the same moment do not all decode and write in one tick.
+        self._flush_at = FLUSH_FRAMES + random.randrange(FLUSH_FRAMES)
 
     @property
     def duration_ms(self) -> int:
@@ -75,7 +79,8 @@ class Recorder:
             self._left.append(self.session.rx_frame)
             self._right.append(self.session.tx_frame)
         self.frames += 1
-        if len(self._left) >= FLUSH_FRAMES:
+        if len(self._left) >= self._flush_at:
+            self._flush_at = FLUSH_FRAMES
             self.flush()
 
     def pause(self) -> None:
