@@ -344,7 +344,8 @@ class Leg:
         leg.local_party = invite.to.with_tag(leg.local_tag)
         leg.remote_sdp = sdp_of(invite)
         expires = session_expires(invite)
-        if expires is not None:
+        # Only a caller that supports timers can refresh; we do not refresh for it.
+        if expires is not None and "timer" in [tag.lower() for tag in invite.supported]:
             leg._session_expires = max(expires[0], 90)
         return leg
 
@@ -414,10 +415,7 @@ class Leg:
     def _session_timer_headers(self, request: Request) -> list[tuple[str, str]]:
         if self._session_expires is None:
             return []
-        headers = [("Session-Expires", f"{self._session_expires};refresher=uac")]
-        if "timer" in [tag.lower() for tag in request.supported]:
-            headers.append(("Require", "timer"))
-        return headers
+        return [("Session-Expires", f"{self._session_expires};refresher=uac"), ("Require", "timer")]
 
     def _start_session_timer(self) -> None:
         if self._session_expires is None:
