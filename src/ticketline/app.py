@@ -26,14 +26,17 @@ from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.ivr import api as ivr_api
+from ticketline.ivr.acd_port import AcdQueuePort
 from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.lookups_crm import CrmLookups
 from ticketline.ivr.lookups_orders import OrderLookups
 from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
+from ticketline.ivr.session import QueuePort
 from ticketline.ivr.speech_sphinx import SphinxRecognizer
 from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
@@ -249,7 +252,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         acd_runtime=acd_runtime,
         hub=hub,
         desk=desk,
-        ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
+        ivr=build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime)),
     )
 
 
@@ -260,11 +263,15 @@ def build_ivr(
     db: Database,
     notify: NotifyService,
     ticketing: TicketingService,
+    crm: CustomerService,
+    queue: QueuePort | None = None,
 ) -> IvrService:
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
     TicketingLookups(ticketing).bind(actions)
-    OrderLookups(ticketing).bind(actions)
+    customers = CrmLookups(crm)
+    customers.bind(actions)
+    OrderLookups(ticketing, customers.orders_of_caller).bind(actions)
     flows = FlowRegistry(
         settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
         actions=actions.names,
@@ -282,6 +289,7 @@ def build_ivr(
         call_log=CallLog(db),
         sms=notify,
         recognizer=SphinxRecognizer() if settings.ivr_speech else None,
+        queue=queue,
         publish=bus.publish,
     )
 
