@@ -8,7 +8,9 @@ during the call shows the call again.
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
+from datetime import date, timedelta
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -114,3 +116,50 @@ async def test_not_ready_needs_no_reload_and_shows_reason(served: str, browser: 
     await desk.get_by_test_id("go-not-ready").click()
     await expect(desk.get_by_test_id("agent-state")).to_have_text("未就绪")
     await expect(desk.get_by_test_id("statebar")).to_contain_text("lunch")
+
+
+async def test_agent_sells_a_ticket_from_the_desk(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    desk = await _login(browser, served, "agent1", "/desk")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    await desk.get_by_test_id("trip-from").fill("北京南")
+    await desk.get_by_test_id("trip-to").fill("上海虹桥")
+    await desk.get_by_test_id("trip-date").fill(tomorrow)
+    await desk.get_by_test_id("trip-search").click()
+    results = desk.get_by_test_id("trip-results")
+    await expect(results).to_be_visible()
+    await results.locator("button.fare:enabled").first.click()
+    await desk.get_by_test_id("passenger-name-0").fill("钱伟")
+    await desk.get_by_test_id("passenger-id-0").fill("11010519491231002X")
+    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
+    await desk.get_by_test_id("book").click()
+    code = desk.get_by_test_id("booking-code")
+    await expect(code).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
+    await desk.get_by_test_id("pay-cash").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+    await desk.get_by_test_id("issue").click()
+    await expect(desk.get_by_test_id("sms-sent")).to_be_visible()
+    order = await live_app.ticketing.order_status(await code.inner_text())
+    assert order.state == "issued"
+    assert order.paid_fen == order.total_fen > 0
+    texts = [m.body for m in await live_app.notify.outbox(to="13800138000")]
+    assert any(order.code in text for text in texts), texts
+
+
+async def test_a_bad_id_number_is_named_and_nothing_is_booked(
+    served: str, browser: Browser
+) -> None:
+    desk = await _login(browser, served, "agent2", "/desk")
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    await desk.get_by_test_id("trip-from").fill("VNP")
+    await desk.get_by_test_id("trip-to").fill("AOH")
+    await desk.get_by_test_id("trip-date").fill(tomorrow)
+    await desk.get_by_test_id("trip-search").click()
+    await desk.get_by_test_id("trip-results").locator("button.fare:enabled").first.click()
+    await desk.get_by_test_id("passenger-name-0").fill("孙丽")
+    await desk.get_by_test_id("passenger-id-0").fill("110105194912310021")
+    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
+    await desk.get_by_test_id("book").click()
+    await expect(desk.get_by_test_id("desk-error")).to_contain_text("id")
+    await expect(desk.get_by_test_id("order")).to_be_hidden()

@@ -146,6 +146,8 @@
           const from = await this.station(this.trip.from);
           const to = await this.station(this.trip.to);
           const q = new URLSearchParams({ from: from, to: to, date: this.trip.date });
+          this.trip.fromCode = from;
+          this.trip.toCode = to;
           this.trip.results = await api("GET", "/api/ticketing/search?" + q.toString());
           this.chosen = null;
           this.order = null;
@@ -163,8 +165,8 @@
         const customer = this.call && this.call.customer;
         const body = {
           trip_id: this.chosen.trip_id,
-          from_station: this.chosen.from_station,
-          to_station: this.chosen.to_station,
+          from_station: this.trip.fromCode,
+          to_station: this.trip.toCode,
           class_code: this.seatClass,
           passengers: this.passengers,
           contact_name: customer ? customer.name : this.passengers[0].name,
