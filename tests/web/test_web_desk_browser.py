@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-from datetime import date, timedelta
 from collections.abc import AsyncIterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
