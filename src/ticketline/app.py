@@ -26,14 +26,17 @@ from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
 from ticketline.ivr import api as ivr_api
+from ticketline.ivr.acd_port import AcdQueuePort
 from ticketline.ivr.actions import ActionRegistry
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.lookups import declare_actions
+from ticketline.ivr.lookups_crm import CrmLookups
 from ticketline.ivr.lookups_orders import OrderLookups
 from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
+from ticketline.ivr.session import QueuePort
 from ticketline.ivr.speech_sphinx import SphinxRecognizer
 from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.notify import api as notify_api
@@ -52,6 +55,7 @@ from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
 from ticketline.telephony.server import SipConfig, SipServer, tune_gc
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
+from ticketline.ticketing import api as ticketing_api
 from ticketline.ticketing import events as ticketing_events
 from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
@@ -105,6 +109,7 @@ class Application:
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
                 ivr_api.build_router(self.ivr),
+                ticketing_api.build_router(self.ticketing),
                 crm_api.build_router(self.crm, self.timeline),
                 acd_api.build_router(self.acd, self.acd_runtime),
                 build_desk_router(self.desk, self.control),
@@ -247,7 +252,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         acd_runtime=acd_runtime,
         hub=hub,
         desk=desk,
-        ivr=build_ivr(settings, clock, bus, db, notify, ticketing),
+        ivr=build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime)),
     )
 
 
@@ -258,11 +263,15 @@ def build_ivr(
     db: Database,
     notify: NotifyService,
     ticketing: TicketingService,
+    crm: CustomerService,
+    queue: QueuePort | None = None,
 ) -> IvrService:
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
     TicketingLookups(ticketing).bind(actions)
-    OrderLookups(ticketing).bind(actions)
+    customers = CrmLookups(crm)
+    customers.bind(actions)
+    OrderLookups(ticketing, customers.orders_of_caller).bind(actions)
     flows = FlowRegistry(
         settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
         actions=actions.names,
@@ -280,6 +289,7 @@ def build_ivr(
         call_log=CallLog(db),
         sms=notify,
         recognizer=SphinxRecognizer() if settings.ivr_speech else None,
+        queue=queue,
         publish=bus.publish,
     )
 

@@ -30,6 +30,7 @@ from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.telephony.schemas import TrunkIn
 from ticketline.telephony.trunks import TrunkNameTaken
+from ticketline.ticketing.demo import seed_ticketing
 
 DEMO_PASSWORD = "Ticketline2026"  # noqa: S105 (published demo login)
 DEMO_SIP_PASSWORD = "sip-secret-2026"  # noqa: S105 (published demo login)
@@ -144,7 +145,7 @@ DEMO_TRUNK = TrunkIn(
 
 async def seed_demo(app: Application) -> None:
     """Create the demo records; running it again changes nothing."""
-    steps = len(DEPARTMENTS) + len(SKILLS) + 2 * len(PEOPLE)
+    steps = len(DEPARTMENTS) + len(SKILLS) + 2 * len(PEOPLE) + 1
     with Progress(transient=True) as progress:
         task = progress.add_task("Seeding demo data", total=steps)
         for code, zh, en in DEPARTMENTS:
@@ -174,6 +175,10 @@ async def seed_demo(app: Application) -> None:
             progress.advance(task)
         await _ignore_existing(app.trunks.create(SYSTEM, DEMO_TRUNK))
         await seed_acd(app)
+        await app.notify.install_default_templates()
+        today = app.clock.now().astimezone(app.settings.zone).date()
+        await seed_ticketing(app.ticketing, today)
+        progress.advance(task)
 
 
 def _staff_input(person: DemoPerson) -> StaffCreate:

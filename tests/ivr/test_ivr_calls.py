@@ -16,12 +16,15 @@ import pytest
 from tests.telephony.conftest import TRUNK_IP, start_sip_app, stop_sip_app
 from tests.telephony.media_peer import RtpPeer, random_range, wait_for
 from tests.telephony.sip_peers import Sipp, needs_sipp
-from tests.ticketing.helpers import build_line
+from tests.ticketing.helpers import booking, build_line
+from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.core.clock import FixedClock
+from ticketline.crm.schemas import CustomerCreate, PhoneIn
 from ticketline.ivr.actions import ActionContext
 from ticketline.ivr.events import IvrCallEnded
 from ticketline.ivr.loader import load_file
+from ticketline.ivr.lookups_orders import keys_of_code
 from ticketline.ivr.prompts import PromptCache
 from ticketline.ivr.registry import FlowRegistry
 from ticketline.ivr.speech_sphinx import SphinxRecognizer
@@ -211,3 +214,56 @@ async def test_a_caller_says_a_menu_choice_on_a_real_call(app: Application, tmp_
         sipp.kill()
         peer.close()
     assert ended[0].path == ("ask", "refund")
+
+
+async def test_a_known_caller_keys_a_booking_code_and_hears_its_status(
+    app: Application, tmp_path: Path
+) -> None:
+    when = travel_day()
+    line = await build_line(app.ticketing, when.date())
+    await app.notify.install_default_templates()
+    await app.crm.create(
+        SYSTEM, CustomerCreate(name="Li Ming", phones=[PhoneIn(number="13800138000")])
+    )
+    booked = await app.ticketing.orders.book(SYSTEM, booking(line.trips[0], 1))
+    code = booked.order.code
+    app.ivr.clock = FixedClock(when)
+    assert isinstance(app.ivr.prompts, PromptCache)
+    played: list[ev.PlaybackFinished] = []
+    ended: list[IvrCallEnded] = []
+
+    async def keep(event: object) -> None:
+        (ended if isinstance(event, IvrCallEnded) else played).append(event)  # type: ignore[arg-type]
+
+    app.bus.subscribe(IvrCallEnded, keep)
+    app.bus.subscribe(ev.PlaybackFinished, keep)
+    install(app.control, app.ivr)
+    status = await app.ivr.actions.call(
+        "order_status", ActionContext("x", "13800138000", "en", when), {"code": code}
+    )
+    reply_file = app.ivr.prompts.cached_path(status.values["reply"]["en"], "en")  # type: ignore[index]
+
+    peer = await RtpPeer.open()
+    phone = Caller(peer)
+    fill = {"rtp_port": str(peer.address[1]), "codec": "0", "middle": ""}
+    sipp = Sipp(f"127.0.0.1:{app.sip.port}", "media_uac.xml", ip=TRUNK_IP, fill=fill,
+                extra=("-s", "95105"), workdir=tmp_path)  # fmt: skip
+    try:
+        await sipp.start()
+        await wait_for(lambda: bool(app.control.channels), timeout=10)
+        channel = next(iter(app.control.channels.values()))
+        server = (channel.session.local_host, channel.session.port)
+        await wait_for(lambda: any(p.payload_type == 0 for p in peer.received), timeout=10)
+        await phone.press("24", server)  # English; my order
+        await phone.press(keys_of_code(code) + "#", server)  # letters by the key that has them
+        await wait_for(lambda: any(p.prompt == reply_file.name for p in played), timeout=30)
+        await channel.hangup()
+        run = await sipp.wait()
+        assert run.ok, run.errors
+        await wait_for(lambda: bool(ended), timeout=10)
+    finally:
+        sipp.kill()
+        peer.close()
+    assert "order_say" in ended[0].path
+    assert contains(phone.heard(), read_wav(reply_file))
+    assert "is booked and not paid yet" in status.values["reply"]["en"]  # type: ignore[index]

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tests.telephony.conftest import TRUNK_IP, start_sip_app, stop_sip_app
-from tests.telephony.media_peer import RtpPeer, level_at, random_range, tone_frames
+from tests.telephony.media_peer import RtpPeer, level_at, random_range, tone_frames, wait_for
 from tests.telephony.sip_peers import Sipp, free_port, needs_sipp
 from ticketline.app import Application
 from ticketline.telephony import control_events as ev
@@ -281,4 +281,38 @@ async def test_supervisor_snoop(world: World, mode: str) -> None:
     assert (agent.hears(1300) > HEARD / 2) == (mode != "listen")
     assert (caller.hears(1300) > HEARD / 2) == (mode == "barge")
     assert caller.hears(800) > HEARD / 2
+    await world.close()
+
+
+async def test_transfer_button_on_the_agent_phone_moves_the_caller(world: World) -> None:
+    caller = await world.caller(500)
+    target_port = free_port()
+    target_ear = await RtpPeer.open()
+    fill = {"rtp_port": str(target_ear.address[1]), "codec": "0"}
+    target_sipp = Sipp(f"127.0.0.1:{world.app.sip.port}", "media_uas.xml", port=target_port,
+                       fill=fill, workdir=world.tmp_path)  # fmt: skip
+    await target_sipp.start()
+    target = Party(target_ear, 1100, target_sipp)
+    agent_ear = await RtpPeer.open()
+    agent_port = free_port()
+    fill = {
+        "rtp_port": str(agent_ear.address[1]),
+        "sip_port": str(world.app.sip.port),
+        "refer_to": f"sip:expert@127.0.0.1:{target_port}",
+    }
+    agent_sipp = Sipp(f"127.0.0.1:{world.app.sip.port}", "media_uas_refer.xml", port=agent_port,
+                      fill=fill, workdir=world.tmp_path)  # fmt: skip
+    await agent_sipp.start()
+    agent = Party(agent_ear, 800, agent_sipp)
+    agent.channel = await world.app.control.dial(f"sip:agent@127.0.0.1:{agent_port}")
+    await channel(agent).wait_answered()
+    world.parties += [agent, target]
+    world.app.control.bridge(channel(caller), channel(agent))
+
+    await wait_for(lambda: channel(agent).ended, timeout=10)
+    target.channel = world.app.control.bridged_to(channel(caller))
+    assert target.channel is not None
+    await world.talk(0.8)
+    assert caller.hears(1100) > HEARD
+    assert target.hears(500) > HEARD
     await world.close()

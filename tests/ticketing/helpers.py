@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from ticketline.admin.security import SYSTEM
-from ticketline.ticketing.models import Trip
+from ticketline.ticketing.models import Route, Trip
 from ticketline.ticketing.schemas import (
     BookingIn,
     DistanceFareIn,
@@ -65,7 +65,7 @@ async def build_line(
 ) -> Line:
     """Operator, stations, route BJP-TJP-JNK-SHH, a train, one departure a day at 08:00."""
     actor = SYSTEM
-    await service.fares.install_default_passenger_types()
+    await service.install_defaults()
     await service.catalog.create_operator(
         actor, OperatorIn(code="crh", name_zh="中国铁路", name_en="China Railway", product="rail")
     )
@@ -104,7 +104,14 @@ async def build_line(
         ),
     )
     async with service.db.sessions() as session:
-        trips = list(await session.scalars(select(Trip.id).order_by(Trip.service_date)))
+        trips = list(
+            await session.scalars(
+                select(Trip.id)
+                .join(Route, Route.id == Trip.route_id)
+                .where(Route.code == f"{code}-line")
+                .order_by(Trip.service_date)
+            )
+        )
     return Line(trips, first_day)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from tests.ticketing.conftest import TOMORROW
 from tests.ticketing.helpers import Line
@@ -12,7 +13,7 @@ from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.core.errors import InvalidInput, TicketlineError
 from ticketline.ticketing.errors import CatalogNotFound, CodeTaken
-from ticketline.ticketing.schemas import RouteIn, StationIn, StopIn
+from ticketline.ticketing.schemas import RouteIn, StationIn, StopIn, TimetableIn
 
 
 async def test_search_lists_trips_with_times_fares_and_seats(
@@ -94,3 +95,37 @@ async def test_bad_catalog_input_names_the_field(application: Application, line:
             SYSTEM, RouteIn(code="Y", operator="crh", name="y", product="rail", stops=backwards)
         )
     assert "stops" in bad_times.value.message
+
+
+async def test_search_costs_the_same_queries_however_many_trips(
+    application: Application, line: Line
+) -> None:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    async def queries_for_search() -> int:
+        statements.clear()
+        event.listen(application.db.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            await application.ticketing.timetable("BJP", "SHH", TOMORROW)
+        finally:
+            event.remove(application.db.engine.sync_engine, "before_cursor_execute", count)
+        return len(statements)
+
+    few = await queries_for_search()
+    for hour in range(9, 21):
+        await application.ticketing.catalog.add_timetable(
+            SYSTEM,
+            TimetableIn(
+                route="G1-line",
+                layout="G1-train",
+                service=f"G{hour}",
+                departs_local=f"{hour:02d}:00",
+                valid_from=TOMORROW,
+                valid_to=TOMORROW,
+            ),
+        )
+    assert len(await application.ticketing.timetable("BJP", "SHH", TOMORROW)) == 13
+    assert await queries_for_search() == few <= 5

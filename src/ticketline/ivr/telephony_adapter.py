@@ -125,6 +125,10 @@ class ChannelSession:
             return False
         return True
 
+    async def wait_ended(self) -> None:
+        """Return when the caller has gone (the ACD's wait races this)."""
+        await self.channel.wait_ended()
+
     async def hangup(self) -> None:
         if not self.channel.ended:
             await self.channel.hangup()

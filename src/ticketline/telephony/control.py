@@ -198,7 +198,12 @@ class CallControl:
     # -- transfers ----------------------------------------------------------------------
 
     async def blind_transfer(
-        self, channel: Channel, target: str | Uri, caller_id: str | None = None
+        self,
+        channel: Channel,
+        target: str | Uri,
+        caller_id: str | None = None,
+        *,
+        hangup_previous: bool = True,
     ) -> Channel:
         """Connect `channel` to `target`; whoever it was bridged to is hung up.
 
@@ -207,7 +212,7 @@ class CallControl:
         """
         previous = self.bridged_to(channel)
         self.unbridge(channel)
-        if previous is not None:
+        if previous is not None and hangup_previous:
             await previous.hangup("transferred")
         await channel.resume()
         ringing = channel.session.start_playing(tone_audio(RINGBACK_CN))
@@ -253,11 +258,12 @@ class CallControl:
             await leg.notify_refer(603)
             return
         try:
-            await self.blind_transfer(other, target)
+            await self.blind_transfer(other, target, hangup_previous=False)
         except TransferFailed as failure:
             await leg.notify_refer(failure.status)
             return
         await leg.notify_refer(200)
+        await referrer.hangup("transferred")
 
     # -- conferences and supervision ------------------------------------------------------
 

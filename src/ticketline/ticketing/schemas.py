@@ -278,3 +278,62 @@ class BookingOut(BaseModel):
 
     order: OrderOut
     pickup_code: str
+
+
+TicketIds = list[Annotated[str, StringConstraints(min_length=1, max_length=32)]]
+
+
+class RefundLine(BaseModel):
+    ticket_id: str
+    passenger_name: str
+    seat_no: str
+    price_fen: int
+    fee_fen: int
+    refund_fen: int
+
+
+class RefundQuote(BaseModel):
+    """What a refund would give back now, shown to the customer before confirming."""
+
+    code: str
+    allowed: bool
+    reason: str
+    hours_left: float
+    lines: list[RefundLine]
+    fee_fen: int
+    refund_fen: int
+
+
+class RefundIn(StrictModel):
+    ticket_ids: TicketIds | None = Field(default=None, max_length=9)
+    expected_refund_fen: int = Field(ge=0)
+    method: PaymentMethod
+    key: Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ChangeQuoteIn(StrictModel):
+    ticket_ids: TicketIds | None = Field(default=None, max_length=9)
+    trip_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    class_code: SeatClass | None = None
+
+
+class ChangeIn(ChangeQuoteIn):
+    expected_difference_fen: int
+    method: PaymentMethod
+    key: Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class ChangeQuote(BaseModel):
+    """The fee and the fare difference of moving tickets to another trip.
+
+    `difference_fen` = new prices + fee - old prices: positive is collected,
+    negative is refunded."""
+
+    code: str
+    allowed: bool
+    reason: str
+    hours_left: float
+    old_fen: int
+    new_fen: int
+    fee_fen: int
+    difference_fen: int

@@ -24,6 +24,12 @@ For the IVR (all `async`, on `app.ticketing`):
         a NEW pickup code goes by SMS to the contact phone (only hashes are kept).
     cancel_unpaid(code: str, actor=SYSTEM) -> OrderOut
         cancels a hold or unpaid booking; refused once money was paid.
+    refund_rules(code: str) -> RefundQuote
+        allowed?, the rule ("10% from 24h to 48h before departure"), hours left,
+        fee and refund in fen per ticket and in total, if refunded now.
+    change_rules(code: str, trip_id: str, class_code=None) -> ChangeQuote
+        allowed?, rule, fee and fare difference (+ to pay, - to refund) of moving
+        the order's tickets to another trip of the same journey.
 """
 
 from __future__ import annotations
@@ -37,14 +43,23 @@ from ticketline.admin.security import SYSTEM, Actor
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock
 from ticketline.db.session import Database
-from ticketline.ticketing import search
+from ticketline.ticketing import rules, search
 from ticketline.ticketing.catalog import CatalogService, find_stations
+from ticketline.ticketing.changes import ChangeService
 from ticketline.ticketing.fares import FareService, price_ticket
 from ticketline.ticketing.inventory import is_free
 from ticketline.ticketing.models import Fare, TripSeat
 from ticketline.ticketing.orders import OrderPolicy, OrderService
 from ticketline.ticketing.payments import PaymentService
-from ticketline.ticketing.schemas import OrderOut, StationOut, TripOption
+from ticketline.ticketing.refunds import RefundService
+from ticketline.ticketing.schemas import (
+    ChangeQuote,
+    ChangeQuoteIn,
+    OrderOut,
+    RefundQuote,
+    StationOut,
+    TripOption,
+)
 from ticketline.ticketing.search import Journey, load_journey
 
 
@@ -67,10 +82,22 @@ class TicketingService:
         self.fares = FareService(db, clock)
         self.orders = OrderService(db, clock, bus, zone, policy or OrderPolicy())
         self.payments = PaymentService(db, clock, bus, zone, self.orders)
+        self.refunds = RefundService(self.orders)
+        self.changes = ChangeService(self.orders)
 
     async def install_defaults(self) -> None:
         """Passenger types and fee rules an installation starts with."""
         await self.fares.install_default_passenger_types()
+        async with self.db.transaction() as session:
+            await rules.install_default_rules(session)
+
+    async def fee_rules(self) -> list[rules.FeeRuleOut]:
+        async with self.db.sessions() as session:
+            return [rules.rule_out(r) for r in await rules.list_rules(session)]
+
+    async def replace_fee_rules(self, actor: Actor, data: rules.FeeRuleSet) -> None:
+        async with self.db.transaction() as session:
+            await rules.replace_rules(session, actor, data, self.clock.now())
 
     async def find_stations(self, text: str, limit: int = 10) -> list[StationOut]:
         found = await find_stations(self.db, text, limit)
@@ -140,3 +167,13 @@ class TicketingService:
                 )
                 prices[class_code] = price.price_fen
         return prices
+
+    async def refund_rules(self, code: str) -> RefundQuote:
+        """What refunding the whole order would give back now, and the rule applied."""
+        return await self.refunds.quote(code)
+
+    async def change_rules(
+        self, code: str, trip_id: str, class_code: str | None = None
+    ) -> ChangeQuote:
+        """The fee and fare difference of moving the order's tickets to `trip_id`."""
+        return await self.changes.quote(code, ChangeQuoteIn(trip_id=trip_id, class_code=class_code))

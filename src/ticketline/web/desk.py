@@ -415,9 +415,13 @@ def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
 
 
 def _caller_channel(control: CallControl, call_id: str) -> Channel:
-    for channel in control.channels.values():
-        if call_id in (channel.call_id, channel.id) and not channel.ended:
+    """The customer's side of `call_id`: its inbound leg (agents' legs share the call id)."""
+    legs = [c for c in control.channels.values() if call_id in (c.call_id, c.id) and not c.ended]
+    for channel in legs:
+        if channel.leg.direction == "inbound":
             return channel
+    if legs:
+        return legs[0]
     raise CallGone("this call has ended")
 
 

@@ -55,7 +55,8 @@
       trip: { from: "", to: "", date: new Date().toISOString().slice(0, 10), results: [] },
       chosen: null,
       seatClass: "",
-      passengers: [{ name: "", id_type: "mainland_id", id_number: "", kind: "adult" }],
+      passengers: [{ name: "", id_type: "id_card", id_number: "", passenger_type: "adult" }],
+      contactPhone: "",
       order: null,
 
       init() {
@@ -132,34 +133,56 @@
         });
       },
 
-      searchTrips() {
-        const q = new URLSearchParams({ origin: this.trip.from, destination: this.trip.to, date: this.trip.date });
-        this.act("GET", "/api/desk/trips?" + q.toString(), undefined, (r) => {
-          this.trip.results = r.trips;
+      async station(text) {
+        const found = await api("GET", "/api/ticketing/stations?q=" + encodeURIComponent(text.trim()));
+        if (!found.length) throw new Error(text + ": " + (window.TL_TEXT || {}).noStation);
+        return found[0].code;
+      },
+      async searchTrips() {
+        if (this.busy) return;
+        this.busy = true;
+        this.error = "";
+        try {
+          const from = await this.station(this.trip.from);
+          const to = await this.station(this.trip.to);
+          const q = new URLSearchParams({ from: from, to: to, date: this.trip.date });
+          this.trip.results = await api("GET", "/api/ticketing/search?" + q.toString());
           this.chosen = null;
           this.order = null;
-        });
+        } catch (err) {
+          this.error = err.message;
+        } finally {
+          this.busy = false;
+        }
       },
+      time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); },
       choose(trip, seatClass) { this.chosen = trip; this.seatClass = seatClass; this.order = null; },
-      addPassenger() { this.passengers.push({ name: "", id_type: "mainland_id", id_number: "", kind: "adult" }); },
+      addPassenger() { this.passengers.push({ name: "", id_type: "id_card", id_number: "", passenger_type: "adult" }); },
       removePassenger(i) { if (this.passengers.length > 1) this.passengers.splice(i, 1); },
       book() {
+        const customer = this.call && this.call.customer;
         const body = {
           trip_id: this.chosen.trip_id,
-          origin: this.chosen.origin_code,
-          destination: this.chosen.destination_code,
-          seat_class: this.seatClass,
+          from_station: this.chosen.from_station,
+          to_station: this.chosen.to_station,
+          class_code: this.seatClass,
           passengers: this.passengers,
-          contact_phone: this.call ? this.call.number : "",
-          call_id: this.call ? this.call.id : null,
+          contact_name: customer ? customer.name : this.passengers[0].name,
+          contact_phone: this.contactPhone || (this.call ? this.call.number : ""),
+          locale: document.documentElement.lang === "en" ? "en" : "zh_CN",
         };
-        this.act("POST", "/api/desk/orders", body, (r) => { this.order = r; this.wrap.order = r.code; });
+        this.act("POST", "/api/ticketing/orders", body, (r) => {
+          this.order = r.order;
+          this.wrap.order = r.order.code;
+        });
       },
       payCash() {
-        this.act("POST", "/api/desk/orders/" + this.order.code + "/pay", { method: "cash", amount_fen: this.order.total_fen }, (r) => { this.order = r; });
+        const key = "desk-" + this.order.code + "-" + Date.now();
+        const body = { method: "cash", amount_fen: this.order.balance_fen, key: key };
+        this.act("POST", "/api/ticketing/orders/" + this.order.code + "/payments", body, (r) => { this.order = r; });
       },
       issue() {
-        this.act("POST", "/api/desk/orders/" + this.order.code + "/issue", {}, (r) => {
+        this.act("POST", "/api/ticketing/orders/" + this.order.code + "/issue", {}, (r) => {
           this.order = r;
           this.notice = "sms";
         });
