@@ -132,7 +132,8 @@ async def run_rate(app: Application, rate: int, calls: int, hold: float, workdir
         target, "-sn", "uac", "-i", CARRIER_IP, "-p", str(free_port()), "-s", "1002",
         "-r", str(rate), "-m", str(calls), "-d", str(int(hold * 1000)), "-l", "5000",
         "-mp", str(free_port()), "-trace_stat", "-stf", str(stat_file), "-fd", "1",
-        "-trace_err", "-error_file", str(workdir / f"uac-{rate}.err"), cwd=workdir,
+        "-trace_err", "-error_file", str(workdir / f"uac-{rate}.err"),
+        "-recv_timeout", "40000", cwd=workdir,  # a call stuck 40 s counts as failed
     )  # fmt: skip
     peak = 0
     while caller.returncode is None:
