@@ -17,6 +17,7 @@ retries. Releasing subtracts the mask the claim owns, guarded by the claim's own
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ from ticketline.ticketing.models import SeatClaim, TripSeat
 
 Preference = Literal["window", "aisle"] | None
 MAX_REREADS = 2
-CLAIM_ATTEMPTS = 4
+CLAIM_ATTEMPTS = 8
+RETRY_BACKOFF_S = 0.01
 LOCK_TIMEOUT_MS = 3000
 # deadlock detected, lock not available (lock timeout), serialization failure
 RETRYABLE_SQLSTATES = frozenset({"40P01", "55P03", "40001"})
@@ -201,7 +203,7 @@ async def run_claiming(db: Database, work: Callable[[AsyncSession], Awaitable[T]
 
     On PostgreSQL a lock wait is bounded by a lock timeout; a transaction aborted by
     the timeout or the deadlock detector is run again from the start (its claims
-    were rolled back with it), a few times at most.
+    were rolled back with it) after a jittered, growing pause, a few times at most.
     """
     for attempt in range(CLAIM_ATTEMPTS):
         try:
@@ -212,6 +214,8 @@ async def run_claiming(db: Database, work: Callable[[AsyncSession], Awaitable[T]
         except DBAPIError as exc:
             if attempt == CLAIM_ATTEMPTS - 1 or not _retryable(exc):
                 raise
+            # Jittered backoff: transactions that deadlocked together must not retry in step.
+            await asyncio.sleep(random.uniform(0, RETRY_BACKOFF_S * 2**attempt))
     raise AssertionError("unreachable")  # pragma: no cover
 
 
