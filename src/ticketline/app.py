@@ -61,7 +61,7 @@ from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
 from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
-from ticketline.web.desk import DeskFeed, build_desk_router
+from ticketline.web.desk import DeskFeed, build_console_router, build_desk_router
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 
@@ -113,6 +113,7 @@ class Application:
                 crm_api.build_router(self.crm, self.timeline),
                 acd_api.build_router(self.acd, self.acd_runtime),
                 build_desk_router(self.desk, self.control),
+                build_console_router(self.desk, self.control),
             ],
         )
         return create_web_app(ctx)

@@ -122,3 +122,22 @@ async def test_an_agent_gets_no_floor_view(served: str) -> None:
         async with websockets.connect(f"ws://{served}/ws", additional_headers=agent) as ws:
             frame = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
     assert frame["data"]["floor"] is None
+
+
+async def test_console_actions_need_a_supervisor_and_a_live_call(served: str) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent1")
+        boss = await bearer(http, "supervisor")
+        body = {"agent_id": "agent2", "mode": "whisper"}
+        refused = await http.post("/api/console/snoop", json=body, headers=agent)
+        assert refused.status_code == 403
+        idle = await http.post("/api/console/snoop", json=body, headers=boss)
+        assert idle.status_code == 409
+        assert idle.json()["code"] == "call_gone"
+        wrong = await http.post(
+            "/api/console/snoop", json={"agent_id": "agent2", "mode": "shout"}, headers=boss
+        )
+        assert wrong.status_code == 422
+        assert "mode" in wrong.text
+        hung = await http.post("/api/console/hangup", json={"agent_id": "agent2"}, headers=boss)
+        assert hung.status_code == 409

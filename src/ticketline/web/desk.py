@@ -456,3 +456,59 @@ async def _carry_out(
         if not body.digits:
             raise InvalidInput("digits", "the keys to send")
         await caller.send_dtmf(body.digits)
+
+
+# -- the supervisor's actions -----------------------------------------------------------
+
+SNOOP_ANSWER_SECONDS = 30.0
+Supervisor = Annotated[Principal, Depends(require(Perm.CALLS_SUPERVISE))]
+
+
+class NoExtension(Conflict):
+    code = "no_extension"
+
+
+class ConsoleIn(_In):
+    agent_id: str = Field(min_length=1, max_length=64)
+    mode: str = Field(default="listen", pattern=r"^(listen|whisper|barge)$")
+
+
+def build_console_router(feed: DeskFeed, control: CallControl) -> APIRouter:
+    router = APIRouter(prefix="/api/console", tags=["console"])
+
+    @router.post("/hangup", status_code=204)
+    async def hang_up(body: ConsoleIn, _: Supervisor) -> None:
+        """End the call an agent is on (both sides)."""
+        await _agent_call(feed, control, body.agent_id).hangup("normal_clearing")
+
+    @router.post("/snoop", status_code=204)
+    async def snoop(body: ConsoleIn, who: Supervisor) -> None:
+        """Ring the supervisor's phone and join it to an agent's call: listen, whisper, barge."""
+        caller = _agent_call(feed, control, body.agent_id)
+        agent = control.bridged_to(caller)
+        if agent is None:
+            raise CallGone("the agent is not talking to the caller right now")
+        extension = await _extension_of(feed.admin, who.username)
+        supervisor = await control.dial(extension, caller_id=f"snoop-{body.agent_id}")
+        try:
+            await asyncio.wait_for(supervisor.wait_answered(), SNOOP_ANSWER_SECONDS)
+            control.snoop(supervisor, agent, body.mode)
+        except (TimeoutError, ChannelError) as failure:
+            await supervisor.hangup("no_answer")
+            raise CallActionFailed(f"your phone did not join the call: {failure}") from failure
+
+    return router
+
+
+def _agent_call(feed: DeskFeed, control: CallControl, agent_id: str) -> Channel:
+    call = feed.calls.get(agent_id)
+    if call is None or call.state == "wrap_up":
+        raise CallGone(f"{agent_id} is not on a call")
+    return _caller_channel(control, call.call_id)
+
+
+async def _extension_of(admin: AdminService, username: str) -> str:
+    for extension, owner in await admin.list_extensions():
+        if owner == username and extension.enabled:
+            return extension.number
+    raise NoExtension("you have no phone extension to listen with; ask an administrator")

@@ -59,7 +59,7 @@
           const response = await fetch(path, {
             method: "POST",
             headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-            body: JSON.stringify(body),
+            body: body === undefined ? undefined : JSON.stringify(body),
           });
           if (!response.ok) {
             const data = await response.json().catch(() => null);
@@ -70,7 +70,11 @@
         }
       },
       snoop(agent, mode) { this.act("/api/console/snoop", { agent_id: agent.agent_id, mode: mode }); },
-      force(agent, state) { this.act("/api/console/agents/state", { agent_id: agent.agent_id, state: state }); },
+      force(agent, state) {
+        const action = { ready: "ready", not_ready: "pause", logged_out: "logout" }[state];
+        const body = state === "not_ready" ? { reason: "break" } : undefined;
+        this.act("/api/acd/agents/" + encodeURIComponent(agent.agent_id) + "/" + action, body);
+      },
       hangup(agent) { this.act("/api/console/hangup", { agent_id: agent.agent_id }); },
     };
   };
