@@ -169,11 +169,10 @@ def build_public_router(service: WorkOrderService) -> APIRouter:
         if not limiter.allow(key, service.clock.now()):
             raise RateLimited("too many look-ups; try again in a minute")
 
-    Limited = Annotated[None, Depends(check_rate)]
+    limited = [Depends(check_rate)]
 
-    @router.get("/status", response_model=PublicStatus)
+    @router.get("/status", response_model=PublicStatus, dependencies=limited)
     async def status(
-        _: Limited,
         code: Annotated[str, Query(max_length=16)],
         phone: Annotated[str, Query(max_length=40)],
     ) -> PublicStatus:
@@ -181,8 +180,8 @@ def build_public_router(service: WorkOrderService) -> APIRouter:
         view = await service.public_status(code, phone)
         return PublicStatus(**view.__dict__)
 
-    @router.post("/rating", status_code=204)
-    async def rate(_: Limited, body: RatingIn) -> None:
+    @router.post("/rating", status_code=204, dependencies=limited)
+    async def rate(body: RatingIn) -> None:
         """Satisfaction 1-5 after resolution (the link in the SMS)."""
         await service.rate(body.code, body.phone, body.score, body.comment)
 
