@@ -120,7 +120,7 @@ async def run_rate(app: Application, rate: int, calls: int, hold: float, workdir
         target, "-sn", "uac", "-i", CARRIER_IP, "-p", str(free_port()), "-s", "1002",
         "-r", str(rate), "-m", str(calls), "-d", str(int(hold * 1000)), "-l", "5000",
         "-mp", str(free_port()), "-trace_stat", "-stf", str(stat_file), "-fd", "1",
-        cwd=workdir,
+        "-trace_err", "-error_file", str(workdir / f"uac-{rate}.err"), cwd=workdir,
     )  # fmt: skip
     peak = 0
     while caller.returncode is None:
@@ -134,6 +134,9 @@ async def run_rate(app: Application, rate: int, calls: int, hold: float, workdir
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.monotonic() - started
     succeeded, failed = sipp_counts(stat_file)
+    if failed:
+        errors = (workdir / f"uac-{rate}.err").read_text(errors="replace")
+        print(errors[:3000], flush=True)
     await app.cdr.drain()
     return Result(
         rate, calls, succeeded, failed, seconds, peak,

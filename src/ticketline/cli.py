@@ -9,6 +9,7 @@ from typing import Annotated, TypeVar
 
 import typer
 import uvicorn
+import uvloop
 from rich.console import Console
 
 from ticketline.admin.permissions import Role
@@ -119,6 +120,8 @@ def serve(
         port=port or settings.web_port,
         log_level="info",
     )
+    # uvloop: about three times the UDP packet rate of the default loop (media plane).
+    uvloop.install()
     asyncio.run(_serve(app, uvicorn.Server(config)))
 
 

@@ -19,6 +19,8 @@ from ticketline.admin.schemas import (
 )
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
+from ticketline.telephony.schemas import TrunkIn
+from ticketline.telephony.trunks import TrunkNameTaken
 
 DEMO_PASSWORD = "Ticketline2026"  # noqa: S105 (published demo login)
 DEMO_SIP_PASSWORD = "sip-secret-2026"  # noqa: S105 (published demo login)
@@ -57,6 +59,16 @@ PEOPLE = (
 )
 
 
+DEMO_TRUNK = TrunkIn(
+    name="demo-carrier",
+    host="127.0.0.1",
+    port=5090,
+    inbound_sources=["127.0.0.1/32"],
+    caller_id="95105",
+)
+"""Calls from 127.0.0.1 come in as carrier calls (a SIPp uac can call 1001 at once)."""
+
+
 async def seed_demo(app: Application) -> None:
     """Create the demo records; running it again changes nothing."""
     steps = len(DEPARTMENTS) + len(SKILLS) + 2 * len(PEOPLE)
@@ -87,6 +99,7 @@ async def seed_demo(app: Application) -> None:
                     )
                 )
             progress.advance(task)
+        await _ignore_existing(app.trunks.create(SYSTEM, DEMO_TRUNK))
 
 
 def _staff_input(person: DemoPerson) -> StaffCreate:
@@ -102,5 +115,5 @@ def _staff_input(person: DemoPerson) -> StaffCreate:
 
 
 async def _ignore_existing(creation: Awaitable[object]) -> None:
-    with contextlib.suppress(UsernameTaken, CodeTaken, ExtensionTaken):
+    with contextlib.suppress(UsernameTaken, CodeTaken, ExtensionTaken, TrunkNameTaken):
         await creation

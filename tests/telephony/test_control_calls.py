@@ -8,6 +8,8 @@ exactly what the server sends and can speak distinct tones on each side.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,10 +21,11 @@ from tests.telephony.media_peer import RtpPeer, level_at, random_range, tone_fra
 from tests.telephony.sip_peers import Sipp, free_port, needs_sipp, sipp_background
 from ticketline.app import Application
 from ticketline.media import g711
+from ticketline.media.tones import tone
 from ticketline.media.wav import WavWriter, read_wav
 from ticketline.telephony import control_events as ev
 from ticketline.telephony.control_channel import Channel
-from ticketline.telephony.media_player import SILENCE_PAYLOAD
+from ticketline.telephony.media_player import SILENCE_PAYLOAD, Audio
 from ticketline.telephony.server import IncomingCall
 
 pytestmark = [needs_sipp]
@@ -235,3 +238,53 @@ async def test_caller_bridged_to_an_agent_is_recorded_in_stereo(
     assert level_at(stereo[:, 1], 800) > 1500
     assert level_at(stereo[:, 1], 500) < 300
     assert app.media.sessions == {}
+
+
+def open_files() -> list[str]:
+    names = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            names.append(os.readlink(f"/proc/self/fd/{fd}"))
+    return sorted(names)
+
+
+@pytest.mark.slow
+async def test_a_thousand_calls_leave_no_ports_tasks_or_files_behind(
+    app: Application, tmp_path: Path
+) -> None:
+    beep = Audio(tone((1000,), 60), "beep")
+    answered = 0
+
+    async def ivr(channel: Channel, incoming: IncomingCall) -> None:
+        nonlocal answered
+        await channel.answer()
+        answered += 1
+        channel.record(channels=1)
+        await channel.play(beep)
+        await channel.hangup()
+
+    app.control.set_incoming_handler(ivr)
+    sink = await RtpPeer.open()
+    await asyncio.sleep(0.1)
+    sockets = sum(f.startswith("socket:") for f in open_files())
+    tasks = len(asyncio.all_tasks())
+    try:
+        run = await Sipp(f"127.0.0.1:{app.sip.port}", "media_uac.xml", ip=TRUNK_IP, calls=1000,
+                         fill={"rtp_port": str(sink.address[1]), "codec": "0", "middle": ""},
+                         extra=("-s", "95105", "-r", "40", "-l", "20", "-timeout", "170s"),
+                         workdir=tmp_path).run(timeout=180)  # fmt: skip
+    finally:
+        sink.close()
+    assert run.ok, run.errors
+    assert answered == 1000
+    await wait_for(lambda: not app.control.channels and not app.media.sessions, timeout=10)
+    await wait_for(lambda: app.media.ports.in_use == 0, timeout=5)
+    await wait_for(lambda: len(asyncio.all_tasks()) <= tasks, timeout=10)
+    assert app.media.recorders == []
+    assert app.media.groups == {}
+    files = open_files()
+    # The database pool keeps its connections; sockets and recordings must all be closed.
+    assert sum(f.startswith("socket:") for f in files) <= sockets
+    assert not [f for f in files if f.endswith(".wav")]
+    recorded = list(app.recordings.root.rglob("*.wav"))
+    assert len(recorded) == 1000

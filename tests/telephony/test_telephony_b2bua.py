@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tests.telephony.conftest import SIP_PASSWORD, TRUNK_IP
+import pytest
+
+from tests.telephony.conftest import SIP_PASSWORD, TRUNK_IP, start_sip_app, stop_sip_app
 from tests.telephony.sip_peers import Sipp, free_port, needs_sipp, sipp_background
 from ticketline.app import Application
 from ticketline.core.paging import PageRequest
+from ticketline.db.session import Database
 from ticketline.telephony import cdr
 
 pytestmark = [needs_sipp]
@@ -159,3 +163,30 @@ async def test_offer_without_a_common_codec_gets_488(
     caller = await Sipp(target, "uac_expect.xml", ip=TRUNK_IP, extra=("-s", "1002"),
                         fill={"status": "488", "codecs": "18"}, workdir=tmp_path).run()  # fmt: skip
     assert caller.ok, caller.errors
+
+
+async def test_info_dtmf_is_relayed_to_the_other_leg(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    await call_through(target, tmp_path, "1002", "uas_info.xml", "uac_info.xml")
+
+
+@pytest.fixture
+async def sip_app_each_db(
+    database: Database, db_url: str, tmp_path: Path
+) -> AsyncIterator[Application]:
+    """The SIP side on SQLite and on PostgreSQL (``database`` empties PostgreSQL first)."""
+    app = await start_sip_app(db_url, tmp_path / "var")
+    yield app
+    await stop_sip_app(app)
+
+
+async def test_call_records_on_each_database(sip_app_each_db: Application, tmp_path: Path) -> None:
+    app = sip_app_each_db
+    target = f"127.0.0.1:{app.sip.port}"
+    await call_through(target, tmp_path, "1002", "uas", "uac")
+    [call] = await calls_of(app)
+    assert (call.status, call.end_cause, call.hangup_by) == ("ended", "normal_clearing", "caller")
+    assert call.talk_ms is not None
+    assert call.duration_ms is not None
+    assert call.duration_ms >= call.talk_ms > 0

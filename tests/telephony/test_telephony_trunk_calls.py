@@ -85,3 +85,20 @@ async def test_trunk_with_wrong_provider_password_fails(
             await asyncio.sleep(0.1)
         assert registration.status.state == "failed"
         assert registration.status.last_status == 403
+
+
+async def test_inbound_trunk_chosen_by_dialled_number(
+    sip_app: Application, target: str, tmp_path: Path
+) -> None:
+    await sip_app.trunks.create(
+        SYSTEM,
+        TrunkIn(name="hotline", host=TRUNK_IP, inbound_sources=[f"{TRUNK_IP}/32"], dids=["95105"]),
+    )
+    for number in ("95105", "1002"):
+        caller = await Sipp(target, "uac_expect.xml", ip=TRUNK_IP, extra=("-s", number),
+                            fill={"status": "404" if number == "95105" else "480",
+                                  "codecs": "0"}, workdir=tmp_path).run()  # fmt: skip
+        assert caller.ok, caller.errors
+    calls = {call.callee: call for call in await calls_of(sip_app)}
+    assert calls["95105"].trunk == "hotline"
+    assert calls["1002"].trunk == "carrier"

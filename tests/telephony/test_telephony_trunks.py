@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.webclient import bearer
+from ticketline.demo import DEMO_TRUNK
 from ticketline.telephony.models import Trunk
 from ticketline.telephony.trunks import match_inbound
 
@@ -59,7 +60,7 @@ async def test_admin_configures_a_trunk_and_it_is_audited(client: httpx.AsyncCli
     assert created.status_code == 201, created.text
     assert "password" not in created.json()
     listing = await client.get("/api/trunks", headers=headers)
-    assert [t["name"] for t in listing.json()] == ["carrier"]
+    assert [t["name"] for t in listing.json()] == sorted(["carrier", DEMO_TRUNK.name])
     audit = await client.get("/api/admin/audit", headers=headers, params={"entity_type": "trunk"})
     assert audit.json()["items"][0]["action"] == "trunk.create"
 

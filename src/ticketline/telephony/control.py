@@ -38,6 +38,7 @@ from ticketline.telephony.control_events import (
 )
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_player import tone_audio
+from ticketline.telephony.media_ports import NoPortsAvailable
 from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.server import IncomingCall, SipServer
 
@@ -114,7 +115,12 @@ class CallControl:
         self.sip.incoming_handler = self._incoming
 
     async def _incoming(self, incoming: IncomingCall) -> None:
-        channel = await self.adopt(incoming.leg)
+        try:
+            channel = await self.adopt(incoming.leg)
+        except NoPortsAvailable:
+            log.warning("refusing a call: %s", "no free RTP port pair")
+            await incoming.leg.reject(503)
+            return
         self.publish(CallRinging(channel.call_id, channel.id, incoming.caller, incoming.did))
         if self._handler is not None:
             await self._handler(channel, incoming)

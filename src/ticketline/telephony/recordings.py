@@ -9,12 +9,14 @@ written in batches off the signalling path and may land after the recording.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ticketline.core.clock import Clock
@@ -22,6 +24,8 @@ from ticketline.core.ids import new_id
 from ticketline.db.base import Base, UtcDateTime
 from ticketline.db.session import Database
 from ticketline.telephony.media_recorder import RecordingResult
+
+WRITE_ATTEMPTS = 6
 
 
 class Recording(Base):
@@ -94,8 +98,17 @@ class RecordingStore:
             started_at=started_at,
             ended_at=self._clock.now(),
         )
-        async with self._db.transaction() as session:
-            session.add(row)
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                async with self._db.transaction() as session:
+                    session.add(row)
+                break
+            except OperationalError:
+                # SQLite under a burst of hang-ups: "database is locked" even in WAL when
+                # another writer wins; the row is small, so wait a little and write again.
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                await asyncio.sleep(0.05 * 2**attempt)
         return _info(row)
 
     async def for_call(self, call_id: str) -> list[RecordingInfo]:
