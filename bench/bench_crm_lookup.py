@@ -154,6 +154,7 @@ async def measure(url: str, n: int, lookups: int) -> None:
         f"p50 {statistics.median(timings):.2f} ms, p95 {percentile(timings, 95):.2f} ms, "
         f"p99 {percentile(timings, 99):.2f} ms, max {max(timings):.2f} ms"
     )
+    await crm.close()
     await db.dispose()
 
 

@@ -22,6 +22,9 @@ from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
 from ticketline.crm import api as crm_api
+from ticketline.crm.events import CustomersMerged, PointsChanged
+from ticketline.crm.jobs import PeriodicJobs
+from ticketline.crm.loyalty import LoyaltyService
 from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
@@ -64,6 +67,10 @@ from ticketline.web.context import WebContext
 from ticketline.web.desk import DeskFeed, build_console_router, build_desk_router
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
+from ticketline.workorders import api as workorders_api
+from ticketline.workorders import events as wo_events
+from ticketline.workorders.service import WorkOrderService
+from ticketline.workorders.sla import SlaService
 
 
 @dataclass
@@ -93,6 +100,10 @@ class Application:
     acd_runtime: AcdRuntime
     hub: RealtimeHub
     desk: DeskFeed
+    loyalty: LoyaltyService
+    workorders: WorkOrderService
+    sla: SlaService
+    care_jobs: PeriodicJobs
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -110,7 +121,9 @@ class Application:
                 notify_api.build_router(self.notify),
                 ivr_api.build_router(self.ivr),
                 ticketing_api.build_router(self.ticketing),
-                crm_api.build_router(self.crm, self.timeline),
+                crm_api.build_router(self.crm, self.timeline, self.loyalty),
+                workorders_api.build_router(self.workorders, self.sla),
+                workorders_api.build_public_router(self.workorders),
                 acd_api.build_router(self.acd, self.acd_runtime),
                 build_desk_router(self.desk, self.control),
                 build_console_router(self.desk, self.control),
@@ -125,6 +138,7 @@ class Application:
         await self.cdr.start(self.clock.now())
         await self.outbox.start()
         await self.expiry.start()
+        await self.care_jobs.start()
         await self.media.start()
         await self.start_ivr()
         await self.start_sip()
@@ -183,10 +197,12 @@ class Application:
         await self.media.close()
         await self.outbox.stop()
         await self.expiry.stop()
+        await self.care_jobs.stop()
         await self.cdr.stop()
 
     async def close(self) -> None:
         await self.media.close()
+        await self.crm.close()
         await self.db.dispose()
 
 
@@ -230,6 +246,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     hub = RealtimeHub()
     desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock)
     desk.install(bus)
+    care = build_care(settings, db, clock, bus)
     return Application(
         settings=settings,
         clock=clock,
@@ -254,6 +271,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         hub=hub,
         desk=desk,
         ivr=build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime)),
+        loyalty=care.loyalty,
+        workorders=care.workorders,
+        sla=care.sla,
+        care_jobs=care.jobs,
     )
 
 
@@ -324,8 +345,40 @@ def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy
 
 def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
     """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
-    for event_type in (ticketing_events.OrderEvent, SmsSent, SmsFailed):
+    for event_type in (
+        ticketing_events.OrderEvent,
+        SmsSent,
+        SmsFailed,
+        PointsChanged,
+        wo_events.WorkOrderOpened,
+        wo_events.WorkOrderStateChanged,
+        wo_events.WorkOrderReplied,
+    ):
         bus.subscribe(event_type, timeline.record)
+
+
+@dataclass(frozen=True)
+class Care:
+    loyalty: LoyaltyService
+    workorders: WorkOrderService
+    sla: SlaService
+    jobs: PeriodicJobs
+
+
+def build_care(settings: Settings, db: Database, clock: Clock, bus: EventBus) -> Care:
+    """Loyalty, work orders and SLA, their event subscriptions and periodic jobs."""
+    loyalty = LoyaltyService(db, clock, bus)
+    workorders = WorkOrderService(db, clock, bus, settings.zone)
+    sla = SlaService(db, clock, bus)
+    bus.subscribe(ticketing_events.OrderPaid, loyalty.earn_for_paid_order)
+    bus.subscribe(ticketing_events.OrderRefunded, loyalty.reverse_for_refunded_order)
+    bus.subscribe(CustomersMerged, workorders.follow_merge)
+    bus.subscribe(wo_events.WorkOrderBreached, workorders.escalate_breached)
+    jobs = PeriodicJobs(
+        {"loyalty.expire": loyalty.expire_due, "workorders.sla": sla.check},
+        timedelta(seconds=60),
+    )
+    return Care(loyalty, workorders, sla, jobs)
 
 
 def build_sip_server(

@@ -11,8 +11,11 @@ from ticketline.admin.security import Principal, require
 from ticketline.core.errors import InvalidInput
 from ticketline.core.paging import PageRequest
 from ticketline.crm.lookup import CallerInfo, Contact, OpenItemInfo, TierInfo
-from ticketline.crm.models import Customer, CustomerPhone, TimelineEntry, VipTier
+from ticketline.crm.loyalty import LoyaltyService
+from ticketline.crm.models import Customer, CustomerPhone, LoyaltyEntry, TimelineEntry, VipTier
 from ticketline.crm.schemas import (
+    AdjustIn,
+    BalanceOut,
     CallerOut,
     ConsentIn,
     ConsentOut,
@@ -20,11 +23,15 @@ from ticketline.crm.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerUpdate,
+    LedgerOut,
     MergeIn,
     NoteIn,
     OpenItemOut,
     PhoneIn,
     PhoneOut,
+    RedeemIn,
+    RuleIn,
+    RuleOut,
     TierIn,
     TierOut,
     TimelineOut,
@@ -35,11 +42,14 @@ from ticketline.crm.timeline import TimelineRecorder
 Reader = Annotated[Principal, Depends(require(Perm.CRM_READ))]
 Writer = Annotated[Principal, Depends(require(Perm.CRM_WRITE))]
 Operator = Annotated[Principal, Depends(require(Perm.SETTINGS_WRITE))]
+Supervisor = Annotated[Principal, Depends(require(Perm.CALLS_SUPERVISE))]
 PageNo = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 
 
-def build_router(service: CustomerService, timeline: TimelineRecorder) -> APIRouter:
+def build_router(
+    service: CustomerService, timeline: TimelineRecorder, loyalty: LoyaltyService
+) -> APIRouter:
     router = APIRouter(prefix="/api/crm", tags=["crm"])
 
     async def outs(customers: list[Customer]) -> list[CustomerOut]:
@@ -129,6 +139,41 @@ def build_router(service: CustomerService, timeline: TimelineRecorder) -> APIRou
         found = await timeline.entries(customer_id, PageRequest(page, size), kind)
         return [timeline_out(e) for e in found.items]
 
+    @router.get("/customers/{customer_id}/points", response_model=BalanceOut)
+    async def points(
+        customer_id: str, _: Reader, page: PageNo = 1, size: PageSize = 50
+    ) -> BalanceOut:
+        """Balance and statement (newest first)."""
+        balance = await loyalty.balance(customer_id)
+        found = await loyalty.statement(customer_id, PageRequest(page, size))
+        return BalanceOut(
+            customer_id=customer_id, balance=balance, entries=[ledger_out(e) for e in found.items]
+        )
+
+    @router.post("/customers/{customer_id}/points/redeem", response_model=BalanceOut)
+    async def redeem(customer_id: str, body: RedeemIn, who: Writer) -> BalanceOut:
+        await loyalty.redeem(
+            who.actor, customer_id, body.points, body.cause_type, body.cause_id, body.note
+        )
+        return await points(customer_id, who)
+
+    @router.post("/customers/{customer_id}/points/adjust", response_model=BalanceOut)
+    async def adjust(customer_id: str, body: AdjustIn, who: Supervisor) -> BalanceOut:
+        """A manual correction, for supervisors; the reason is kept on the entry."""
+        await loyalty.adjust(who.actor, customer_id, body.points, body.reason)
+        return await points(customer_id, who)
+
+    @router.get("/loyalty/rules", response_model=list[RuleOut])
+    async def rules(_: Reader) -> list[RuleOut]:
+        return [RuleOut.model_validate(r, from_attributes=True) for r in await loyalty.rules()]
+
+    @router.put("/loyalty/rules/{code}", response_model=RuleOut)
+    async def save_rule(code: str, body: RuleIn, who: Operator) -> RuleOut:
+        if body.code != code:
+            raise InvalidInput("code", "must match the code in the path")
+        rule = await loyalty.save_rule(who.actor, body)
+        return RuleOut.model_validate(rule, from_attributes=True)
+
     @router.get("/tiers", response_model=list[TierOut])
     async def tiers(_: Reader) -> list[TierOut]:
         return [tier_out(t) for t in await service.tiers()]
@@ -167,6 +212,21 @@ def _customer_out(
         phones=[PhoneOut(number=p.number, label=p.label, primary=p.is_primary) for p in phones],
         created_at=customer.created_at,
         last_contact_at=customer.last_contact_at,
+    )
+
+
+def ledger_out(entry: LoyaltyEntry) -> LedgerOut:
+    return LedgerOut(
+        id=entry.id,
+        at=entry.at,
+        kind=entry.kind,
+        points=entry.points,
+        balance_after=entry.balance_after,
+        expires_at=entry.expires_at,
+        cause_type=entry.cause_type,
+        cause_id=entry.cause_id,
+        note=entry.note,
+        actor=entry.actor_name,
     )
 
 

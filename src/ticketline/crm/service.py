@@ -86,6 +86,12 @@ class CustomerService:
         self.db = db
         self.clock = clock
         self.bus = bus
+        self._reader = lookup.reader_engine(db)
+
+    async def close(self) -> None:
+        """Release the screen pop's own connections."""
+        if self._reader is not self.db.engine:
+            await self._reader.dispose()
 
     # -- the screen pop ----------------------------------------------------------------
 
@@ -95,16 +101,14 @@ class CustomerService:
         e164 = phones.try_normalize(number)
         if e164 is None:
             return CallerInfo.new_caller(None)
-        async with self.db.engine.connect() as conn:
-            return await lookup.by_phone(conn, e164)
+        return await lookup.run(self._reader, lookup.by_phone, e164)
 
     async def identify(
         self, *, number: str | None = None, member_card: str | None = None
     ) -> CallerInfo:
         """For the IVR: the customer behind a membership card (if given) or a number."""
         if member_card:
-            async with self.db.engine.connect() as conn:
-                return await lookup.by_card(conn, member_card.strip().upper())
+            return await lookup.run(self._reader, lookup.by_card, member_card.strip().upper())
         return await self.lookup_caller(number)
 
     # -- customers ---------------------------------------------------------------------

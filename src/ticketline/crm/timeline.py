@@ -208,7 +208,10 @@ def _item_change(
         closed = state in ORDER_CLOSED
         amount = getattr(event, "total_fen", None)
     else:
-        state = str(getattr(event, "to_state", None) or getattr(event, "state", "new"))
+        found = getattr(event, "to_state", None) or getattr(event, "state", None)
+        if found is None:
+            return None  # a reply or an assignment: no state news
+        state = str(found)
         closed = state in WORK_ORDER_CLOSED
         amount = None
     title = detail.get("trip") or detail.get("title")
