@@ -7,6 +7,7 @@ import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from fastapi import FastAPI
 from ticketline.acd import api as acd_api
 from ticketline.acd.runtime import AcdRuntime, build_runtime
 from ticketline.acd.service import AcdAdmin
+from ticketline.acd.telephony_port import ControlPhones, Speaker
 from ticketline.admin import api as admin_api
 from ticketline.admin.auth import AuthService, LoginPolicy
 from ticketline.admin.events import ExtensionChanged, StaffChanged
@@ -193,6 +195,8 @@ class Application:
         await self.ivr.flows.stop_watching()
         await self.acd_runtime.stop()
         await self.control.close()
+        if isinstance(self.acd_runtime.phones, ControlPhones):
+            await self.acd_runtime.phones.close()
         await self.sip.stop()
         await self.media.close()
         await self.outbox.stop()
@@ -247,6 +251,15 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock)
     desk.install(bus)
     care = build_care(settings, db, clock, bus)
+    control = CallControl(media, sip, bus, recordings, clock)
+    ivr = build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime))
+    acd_runtime.phones = ControlPhones(
+        control,
+        acd_runtime,
+        clock,
+        speak=prompt_speaker(ivr.prompts),
+        voicemail_dir=settings.var_dir / "voicemail" / "queues",
+    )
     return Application(
         settings=settings,
         clock=clock,
@@ -261,7 +274,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         media=media,
         recordings=recordings,
         sip=sip,
-        control=CallControl(media, sip, bus, recordings, clock),
+        control=control,
         ticketing=ticketing,
         expiry=ExpiryWorker(ticketing.expire_due),
         crm=crm,
@@ -270,7 +283,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         acd_runtime=acd_runtime,
         hub=hub,
         desk=desk,
-        ivr=build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime)),
+        ivr=ivr,
         loyalty=care.loyalty,
         workorders=care.workorders,
         sla=care.sla,
@@ -314,6 +327,20 @@ def build_ivr(
         queue=queue,
         publish=bus.publish,
     )
+
+
+def prompt_speaker(prompts: object) -> Speaker | None:
+    """How the ACD speaks its announcements: through the IVR's prompt cache."""
+    if not isinstance(prompts, PromptCache):
+        return None
+    cache = prompts
+
+    async def speak(key: str, text: str, lang: str) -> Path:
+        prompt = await cache.prompt(key, text, lang)
+        assert prompt.path is not None
+        return prompt.path
+
+    return speak
 
 
 def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy) -> None:

@@ -44,5 +44,8 @@ class FakePhones:
     async def hang_up(self, call_id: str, cause: str) -> None:
         self.done.append(("hang_up", call_id, cause))
 
+    async def release_agent(self, call_id: str, cause: str) -> None:
+        self.done.append(("release_agent", call_id, cause))
+
     def of(self, kind: str) -> list[tuple[str, ...]]:
         return [d for d in self.done if d[0] == kind]

@@ -30,7 +30,7 @@ from ticketline.acd.actions import (
 )
 from ticketline.acd.agents import AgentStateChanged
 from ticketline.acd.config import AgentProfile, Membership, OverflowKind, QueueConfig, SkillNeed
-from ticketline.acd.errors import NotRinging
+from ticketline.acd.errors import CallNotFound, NotRinging, UnknownQueue
 from ticketline.acd.events import CallConnected, CallOffered
 from ticketline.acd.ports import AgentPhones, CallerInfo, CallHandle, EnqueueOutcome, EnqueueStatus
 from ticketline.acd.queuelog import QueueEvent, QueueLogEntry, QueueLogWriter, agent_entry
@@ -190,6 +190,7 @@ class AcdRuntime:
             skills=tuple(skills),
             first_time=caller.first_time,
             customer_id=caller.customer_id,
+            language="en" if caller.language.startswith("en") else "zh",
         )
         music = self.router.queues[queue].config.music if queue in self.router.queues else ""
         self._do(StartMusic(call.call_id, music))
@@ -254,8 +255,29 @@ class AcdRuntime:
         if call_id in self.router.calls:
             self._step(self.router.complete(call_id, hung_up_by, self.clock.now()))
 
-    def transferred(self, call_id: str, target: str) -> None:
+    def transferred(self, call_id: str, target: str) -> CallRequest:
+        """The agent sent a connected call elsewhere (logged; the agent goes to wrap-up)."""
+        call = self.router.calls.get(call_id)
+        if call is None:
+            raise CallNotFound(f"no call {call_id} in the ACD")
         self._step(self.router.transfer(call_id, target, self.clock.now()))
+        return call.request
+
+    async def transfer_to_queue(self, call: CallHandle, queue: str) -> EnqueueOutcome:
+        """The agent sends the caller to another queue, keeping their priority."""
+        if queue not in self.router.queues:
+            raise UnknownQueue(f"no queue {queue!r}", details={"field": "target"})
+        request = self.transferred(call.call_id, f"queue:{queue}")
+        if self.phones is not None:
+            await self.phones.release_agent(call.call_id, "transferred")
+        return await self.requeue(call, queue, request)
+
+    async def requeue(self, call: CallHandle, queue: str, request: CallRequest) -> EnqueueOutcome:
+        """Queue a call again with what was known of its caller (after a transfer)."""
+        caller = CallerInfo(
+            request.caller, request.customer_id, request.first_time, request.language
+        )
+        return await self.enqueue(call, queue, (), request.priority, caller)
 
     def request_callback(self, call_id: str, number: str) -> None:
         """The caller pressed the key to be called back: they keep their place."""
@@ -264,6 +286,11 @@ class AcdRuntime:
 
     def callback_done(self, call_id: str, reached: bool) -> None:
         self._step(self.router.callback_done(call_id, reached, self.clock.now()))
+
+    def language_of(self, call_id: str) -> str:
+        """The language the caller chose in the IVR (zh when the call is unknown)."""
+        call = self.router.calls.get(call_id)
+        return call.request.language if call is not None else "zh"
 
     def tick(self, now: datetime | None = None) -> None:
         self._step(self.router.tick(now or self.clock.now()))

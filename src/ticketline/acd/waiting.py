@@ -36,6 +36,7 @@ class CallRequest:
     skills: tuple[SkillNeed, ...] = ()
     first_time: bool = False
     customer_id: str | None = None
+    language: str = "zh"  # what announcements are spoken in: zh or en
 
     def __post_init__(self) -> None:
         if not self.call_id:

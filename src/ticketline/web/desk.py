@@ -434,7 +434,8 @@ async def _carry_out(
     username: str,
 ) -> None:
     if action == "hangup":
-        await caller.hangup("normal_clearing")
+        agent = control.bridged_to(caller) or feed.held.pop(username, None)
+        await (agent if agent is not None and not agent.ended else caller).hangup("normal_clearing")
     elif action == "hold":
         agent = control.bridged_to(caller)
         control.unbridge(caller)
@@ -450,12 +451,35 @@ async def _carry_out(
         await feed.set_call_state(username, "talking")
     elif action == "transfer":
         if not body.target:
-            raise InvalidInput("target", "an extension or number to transfer to")
-        await control.blind_transfer(caller, body.target)
+            raise InvalidInput("target", "a queue, an extension or a number to transfer to")
+        await _transfer(caller, body.target, control, feed.runtime)
     elif action == "dtmf":
         if not body.digits:
             raise InvalidInput("digits", "the keys to send")
         await caller.send_dtmf(body.digits)
+
+
+async def _transfer(
+    caller: Channel, target: str, control: CallControl, runtime: AcdRuntime
+) -> None:
+    """To a queue: the caller waits there again. Elsewhere: a blind transfer that, if
+    nobody answers, puts the caller back in the queue they came from."""
+    if target in runtime.router.queues:
+        await runtime.transfer_to_queue(caller, target)
+        return
+    call = runtime.router.calls.get(caller.call_id)
+    if call is None:
+        await control.blind_transfer(caller, target)
+        return
+    queue, request = call.queue_id, runtime.transferred(caller.call_id, target)
+    if runtime.phones is not None:
+        await runtime.phones.release_agent(caller.call_id, "transferred")
+    try:
+        await control.blind_transfer(caller, target)
+    except TransferFailed:
+        if not caller.ended:
+            await runtime.requeue(caller, queue, request)
+        raise
 
 
 # -- the supervisor's actions -----------------------------------------------------------
