@@ -67,15 +67,41 @@ class Kannel:
     fake_smsc_log: Path
 
     def received(self) -> list[tuple[str, str, str]]:
-        """(sender, receiver, text) of every message the fake SMSC got."""
-        found = []
-        pattern = re.compile(r"Got message \d+: <(\S+) (\S+) (\S+) (\S*)>")
-        for match in pattern.finditer(self.fake_smsc_log.read_text(errors="replace")):
-            sender, receiver, coding, data = match.groups()
-            raw = urllib.parse.unquote_to_bytes(data.replace("+", "%20"))
-            text = raw.decode("utf-16-be") if coding == "ucs-2" else raw.decode("latin-1")
-            found.append((sender, receiver, text))
+        """(sender, receiver, text) of every message the fake SMSC got.
+
+        Long texts arrive in parts (a concatenation UDH before the data): their parts
+        are joined back into one message once every part is there.
+        """
+        found: list[tuple[str, str, str]] = []
+        parts: dict[tuple[str, str, int], dict[int, str]] = {}
+        log = self.fake_smsc_log.read_text(errors="replace")
+        for match in MESSAGE.finditer(log):
+            sender, receiver, coding, rest = match.groups()
+            if coding != "udh":
+                found.append((sender, receiver, _decode(coding, rest)))
+                continue
+            udh_text, _, data = rest.partition(" data ")
+            udh = _unquote(udh_text)
+            reference, total, number = udh[3], udh[4], udh[5]
+            pieces = parts.setdefault((sender, receiver, reference), {})
+            pieces[number] = _decode("ucs-2", data)
+            if len(pieces) == total:
+                text = "".join(pieces[i] for i in sorted(pieces))
+                found.append((sender, receiver, text))
+                del parts[(sender, receiver, reference)]
         return found
+
+
+MESSAGE = re.compile(r"Got message \d+: <(\S+) (\S+) (\S+) ([^>]*)>")
+
+
+def _unquote(data: str) -> bytes:
+    return urllib.parse.unquote_to_bytes(data.replace("+", "%20"))
+
+
+def _decode(coding: str, data: str) -> str:
+    raw = _unquote(data)
+    return raw.decode("utf-16-be") if coding in ("ucs-2", "udh") else raw.decode("latin-1")
 
 
 KANNEL_CONF = """\

@@ -52,3 +52,16 @@ class FlowRejected:
 
     path: str
     problems: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IvrCallQueued:
+    """A call leaves the menu for an agent: the path so far and what the caller keyed in.
+
+    Published just before the hand-off, so the agent's screen pop can show it.
+    """
+
+    call_id: str
+    queue: str
+    path: tuple[str, ...]
+    variables: tuple[tuple[str, str], ...]

@@ -14,7 +14,7 @@ from ticketline.core.errors import TicketlineError
 from ticketline.ivr import hours
 from ticketline.ivr.actions import ActionContext, ActionResult
 from ticketline.ivr.engine import CallRun, Exit, NodeHandler
-from ticketline.ivr.events import VoicemailLeft
+from ticketline.ivr.events import IvrCallQueued, VoicemailLeft
 from ticketline.ivr.sayas import speak
 from ticketline.ivr.schema import (
     Announce,
@@ -264,12 +264,22 @@ async def queue(run: CallRun, node_id: str, node: Queue) -> Exit:
         customer_id=_customer_id(run),
         variables={k: v for k, v in run.vars.items() if _plain(v)},
     )
+    if port is not None and run.deps.publish is not None:
+        queued = IvrCallQueued(run.session.call_id, node.queue, tuple(run.trace.path), _keyed(run))
+        await run.deps.publish(queued)
     result = (
         QueueResult("unavailable") if port is None else await port.enqueue(run.session, request)
     )
     if result.outcome == "connected":
         return Exit("connected", None, "queued")
     return Exit(result.outcome, node.outcomes.get(result.outcome, node.next))
+
+
+def _keyed(run: CallRun) -> tuple[tuple[str, str], ...]:
+    """What the caller keyed in (the collect nodes' variables) and their language."""
+    names = [n.var for n in run.flow.definition.nodes.values() if isinstance(n, Collect)]
+    keyed = [(name, run.vars[name]) for name in dict.fromkeys(names) if run.vars.get(name)]
+    return (("lang", run.lang), *((name, str(value)) for name, value in keyed))
 
 
 def _plain(value: Any) -> bool:

@@ -37,7 +37,7 @@ from ticketline.core.clock import Clock
 from ticketline.core.errors import Conflict, InvalidInput
 from ticketline.crm.lookup import CallerInfo, OpenItemInfo
 from ticketline.crm.service import CustomerService
-from ticketline.ivr.events import IvrCallEnded
+from ticketline.ivr.events import IvrCallQueued
 from ticketline.telephony.control import CallControl, TransferFailed
 from ticketline.telephony.control_channel import Channel, ChannelError
 from ticketline.web.realtime import FLOOR, Push, RealtimeHub, staff_topic
@@ -68,7 +68,9 @@ class DeskCall:
     offered_at: datetime
     caller: CallerInfo | None
     ivr_path: tuple[str, ...] = ()
+    ivr_keys: tuple[tuple[str, str], ...] = ()
     answered_at: datetime | None = None
+    looked_up: bool = True
 
     def view(self) -> dict[str, Any]:
         return {
@@ -79,7 +81,7 @@ class DeskCall:
             "offered_at": self.offered_at.isoformat(),
             "answered_at": self.answered_at.isoformat() if self.answered_at else None,
             "customer": _customer_view(self.caller),
-            "ivr": {"path": list(self.ivr_path), "vars": {}},
+            "ivr": {"path": list(self.ivr_path), "vars": dict(self.ivr_keys)},
             "timeline": _contacts_view(self.caller),
             "orders": _open_items(self.caller, "open_orders"),
             "work_orders": _open_items(self.caller, "open_work_orders"),
@@ -128,7 +130,7 @@ class DeskFeed:
     clock: Clock
     calls: dict[str, DeskCall] = field(default_factory=dict)
     held: dict[str, Channel | None] = field(default_factory=dict)
-    _ivr_paths: OrderedDict[str, tuple[str, ...]] = field(default_factory=OrderedDict)
+    _ivr_paths: OrderedDict[str, IvrCallQueued] = field(default_factory=OrderedDict)
     _staff_ids: dict[str, str] = field(default_factory=dict)
     _floor_pending: asyncio.Task[None] | None = None
 
@@ -137,7 +139,7 @@ class DeskFeed:
         bus.subscribe(CallOffered, self.on_offered)
         bus.subscribe(CallConnected, self.on_connected)
         bus.subscribe(QueueLogEntry, self.on_queue_log)
-        bus.subscribe(IvrCallEnded, self.on_ivr_ended)
+        bus.subscribe(IvrCallQueued, self.on_ivr_queued)
         self.hub.add_snapshot("desk", self.desk_snapshot)
         self.hub.add_snapshot("floor", self.floor_snapshot)
 
@@ -223,34 +225,40 @@ class DeskFeed:
         self._floor_soon()
 
     async def on_offered(self, event: CallOffered) -> None:
-        try:
-            caller = await self.crm.lookup_caller(event.caller)
-        except Exception:  # the pop still shows the number when CRM is unreachable
-            log.exception("caller lookup failed for %s", event.call_id)
-            caller = None
-        self.calls[event.agent] = DeskCall(
+        call = DeskCall(
             call_id=event.call_id,
             number=event.caller,
             queue=event.queue,
             state="ringing",
             offered_at=self.clock.now(),
-            caller=caller,
-            ivr_path=self._ivr_paths.get(event.call_id, ()),
+            caller=None,
+            looked_up=False,
         )
-        await self._push_call(event.agent)
+        menu = self._ivr_paths.get(event.call_id)
+        if menu is not None:
+            call.ivr_path, call.ivr_keys = menu.path, menu.variables
+        self.calls[event.agent] = call  # a fast answer may come while the lookup runs
+        try:
+            call.caller = await self.crm.lookup_caller(event.caller)
+        except Exception:  # the pop still shows the number when CRM is unreachable
+            log.exception("caller lookup failed for %s", event.call_id)
+        call.looked_up = True
+        if self.calls.get(event.agent) is call:
+            await self._push_call(event.agent)
 
     async def on_connected(self, event: CallConnected) -> None:
         call = self.calls.get(event.agent)
         if call is not None and call.call_id == event.call_id:
             call.state = "talking"
             call.answered_at = self.clock.now()
-            await self._push_call(event.agent)
+            if call.looked_up:  # else the lookup's push shows it, with the customer
+                await self._push_call(event.agent)
 
     async def on_queue_log(self, _event: QueueLogEntry) -> None:
         self._floor_soon()
 
-    async def on_ivr_ended(self, event: IvrCallEnded) -> None:
-        self._ivr_paths[event.call_id] = event.path
+    async def on_ivr_queued(self, event: IvrCallQueued) -> None:
+        self._ivr_paths[event.call_id] = event
         while len(self._ivr_paths) > IVR_MEMORY:
             self._ivr_paths.popitem(last=False)
 
