@@ -28,7 +28,7 @@ from ticketline.acd.config import (
     Strategy,
 )
 from ticketline.acd.ports import CallerInfo
-from ticketline.acd.queuelog import QueueEvent, QueueLogEntry, read_log
+from ticketline.acd.queuelog import QueueEvent, read_log
 from ticketline.acd.telephony_port import ControlPhones
 from ticketline.app import Application
 from ticketline.media import g711
@@ -45,10 +45,11 @@ HEARD = 1500.0
 class Phone:
     """An agent's desk phone: registered at `extension`, answers (or not) with a tone."""
 
-    def __init__(self, world: World, extension: str, scenario: str) -> None:
+    def __init__(self, world: World, extension: str, scenario: str, calls: int = 1) -> None:
         self.world = world
         self.extension = extension
         self.scenario = scenario
+        self.calls = calls
         self.port = free_port()
         self.ear: RtpPeer | None = None
         self.sipp: Sipp | None = None
@@ -66,7 +67,7 @@ class Phone:
         assert registered.ok, registered.errors
         self.ear = await RtpPeer.open()
         fill = {"rtp_port": str(self.ear.address[1]), "codec": "0"}
-        self.sipp = Sipp(target, self.scenario, port=self.port, fill=fill,
+        self.sipp = Sipp(target, self.scenario, port=self.port, fill=fill, calls=self.calls,
                          workdir=self.world.tmp_path)  # fmt: skip
         await self.sipp.start()
         return self
@@ -98,7 +99,7 @@ class World:
         self.callers: list[tuple[Sipp, RtpPeer]] = []
         self.phone_list: list[Phone] = []
         self.channels: asyncio.Queue[Channel] = asyncio.Queue()
-        self.log: list[QueueLogEntry] = []
+        self.priorities: list[int] = []  # of the next callers, in the order they call
 
     @property
     def phones(self) -> ControlPhones:
@@ -106,8 +107,8 @@ class World:
         assert isinstance(phones, ControlPhones)
         return phones
 
-    async def phone(self, extension: str, scenario: str = "media_uas.xml") -> Phone:
-        phone = await Phone(self, extension, scenario).start()
+    async def phone(self, extension: str, scenario: str = "media_uas.xml", calls: int = 1) -> Phone:
+        phone = await Phone(self, extension, scenario, calls).start()
         self.phone_list.append(phone)
         return phone
 
@@ -152,7 +153,9 @@ async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
     async def queue_it(channel: Channel, incoming: IncomingCall) -> None:
         await channel.answer()
         await test_world.channels.put(channel)
-        await runtime.enqueue(channel, "sales", [], 0, CallerInfo(number=incoming.caller))
+        priority = test_world.priorities.pop(0) if test_world.priorities else 0
+        caller = CallerInfo(number=incoming.caller)
+        await runtime.enqueue(channel, "sales", [], priority, caller)
 
     app.control.set_incoming_handler(queue_it)
     yield test_world
@@ -347,4 +350,60 @@ async def test_an_agent_sends_the_caller_to_another_queue_where_the_next_agent_a
         ("enter", None),
         ("offer", "bob"),
         ("connect", "bob"),
+    ]
+
+
+async def test_waiting_callers_reach_the_agent_vip_first_then_in_arrival_order(
+    world: World,
+) -> None:
+    await world.phone("1001", calls=3)
+    runtime = world.app.acd_runtime
+    runtime.set_queue(QueueConfig("sales", wrap_up=0))
+    runtime.login("anna", paused_reason="missed_offers")
+    world.priorities = [0, 0, 5]  # the third caller is a VIP
+    calls = [(await world.call(hold_ms=30000))[0] for _ in range(3)]
+    assert [runtime.router.position(call) for call in calls] == [2, 3, 1]
+
+    runtime.ready("anna")
+    served = []
+    for _ in range(3):
+        await wait_for(lambda: bool(world.phones.agent_legs), 8)
+        [(call_id, leg)] = world.phones.agent_legs.items()
+        served.append(call_id)
+        await leg.hangup()  # anna finishes the call; with no wrap-up she takes the next
+        await wait_for(lambda c=call_id: c not in world.phones.agent_legs, 5)
+    assert served == [calls[2], calls[0], calls[1]]
+
+
+async def test_a_callback_rings_the_agent_first_then_the_customer(world: World) -> None:
+    customer_ear = await RtpPeer.open()
+    fill = {"rtp_port": str(customer_ear.address[1]), "codec": "0"}
+    customer = Sipp(world.target, "media_uas.xml", ip=TRUNK_IP, port=5099, fill=fill,
+                    workdir=world.tmp_path)  # fmt: skip
+    await customer.start()  # the customer's mobile, reached through the carrier trunk
+    world.callers.append((customer, customer_ear))
+    await world.phone("1001")
+    runtime = world.app.acd_runtime
+    overflow = OverflowRule(OverflowKind.CALLBACK)
+    runtime.set_queue(QueueConfig("sales", max_wait=1, overflow=overflow))
+    runtime.login("anna", paused_reason="missed_offers")
+
+    call_id, _ = await world.call(hold_ms=30000)
+    await wait_for(lambda: world.phones.caller(call_id) is None, 15)  # told, then hung up
+    assert runtime.router.calls[call_id].callback_number == "13800138000"
+
+    runtime.ready("anna")
+    await wait_for(lambda: call_id in world.phones.agent_legs, 8)
+    await wait_for(lambda: world.phones.caller(call_id) is not None, 8)
+    mark = len(customer_ear.received)
+    await world.phone_list[0].speak(0.8)
+    assert agent_heard(customer_ear, mark + 5) > HEARD  # anna talks to the customer
+    assert await world.events(call_id) == [
+        ("enter", None),
+        ("timeout", None),
+        ("overflow", None),
+        ("callback_requested", None),
+        ("offer", "anna"),
+        ("connect", "anna"),
+        ("callback_done", "anna"),
     ]

@@ -344,7 +344,11 @@ class ControlPhones:
     async def hang_up(self, call_id: str, cause: str) -> None:
         caller = self.caller(call_id)
         if caller is not None:
-            await self._drain((call_id, "announce"))
+            self._spawn((call_id, "hangup"), self._hang_up_after_prompt(call_id, caller, cause))
+
+    async def _hang_up_after_prompt(self, call_id: str, caller: Channel, cause: str) -> None:
+        await self._drain((call_id, "announce"))  # e.g. the callback confirmation
+        if not caller.ended:
             await caller.hangup(cause)
 
     # -- tasks ----------------------------------------------------------------------------
