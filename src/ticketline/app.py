@@ -19,11 +19,14 @@ from ticketline.acd.telephony_port import ControlPhones, Speaker
 from ticketline.admin import api as admin_api
 from ticketline.admin.auth import AuthService, LoginPolicy
 from ticketline.admin.events import ExtensionChanged, StaffChanged
+from ticketline.admin.security import SYSTEM
 from ticketline.admin.service import AdminService
 from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
+from ticketline.core.errors import TicketlineError
 from ticketline.crm import api as crm_api
+from ticketline.crm import phones
 from ticketline.crm.events import CustomersMerged, PointsChanged
 from ticketline.crm.jobs import PeriodicJobs
 from ticketline.crm.loyalty import LoyaltyService
@@ -33,11 +36,12 @@ from ticketline.db.session import Database
 from ticketline.ivr import api as ivr_api
 from ticketline.ivr.acd_port import AcdQueuePort
 from ticketline.ivr.actions import ActionRegistry
-from ticketline.ivr.events import IvrCallEnded
+from ticketline.ivr.events import IvrCallEnded, VoicemailLeft
 from ticketline.ivr.lookups import declare_actions
 from ticketline.ivr.lookups_crm import CrmLookups
 from ticketline.ivr.lookups_orders import OrderLookups
 from ticketline.ivr.lookups_ticketing import TicketingLookups
+from ticketline.ivr.lookups_workorders import WorkOrderLookups
 from ticketline.ivr.prompts import PromptCache, prerender
 from ticketline.ivr.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
@@ -71,6 +75,7 @@ from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 from ticketline.workorders import api as workorders_api
 from ticketline.workorders import events as wo_events
+from ticketline.workorders.schemas import WorkOrderCreate
 from ticketline.workorders.service import WorkOrderService
 from ticketline.workorders.sla import SlaService
 
@@ -252,7 +257,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     desk.install(bus)
     care = build_care(settings, db, clock, bus)
     control = CallControl(media, sip, bus, recordings, clock)
-    ivr = build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime))
+    ivr = build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime),
+                    care.workorders)  # fmt: skip
     acd_runtime.phones = ControlPhones(
         control,
         acd_runtime,
@@ -300,13 +306,16 @@ def build_ivr(
     ticketing: TicketingService,
     crm: CustomerService,
     queue: QueuePort | None = None,
+    workorders: WorkOrderService | None = None,
 ) -> IvrService:
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
     TicketingLookups(ticketing).bind(actions)
     customers = CrmLookups(crm)
     customers.bind(actions)
-    OrderLookups(ticketing, customers.orders_of_caller).bind(actions)
+    OrderLookups(ticketing, customers.orders_of_caller, customers.identify_number).bind(actions)
+    if workorders is not None:
+        WorkOrderLookups(workorders).bind(actions)
     flows = FlowRegistry(
         settings.ivr_flows_dir or DEFAULT_FLOWS_DIR,
         actions=actions.names,
@@ -370,6 +379,32 @@ def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy
     bus.subscribe(ticketing_events.PickupCodeResent, resent)
 
 
+def wire_voicemail_work_orders(
+    bus: EventBus, workorders: WorkOrderService, department: str
+) -> None:
+    """Every voicemail becomes a work order, so someone calls back and it cannot be lost."""
+
+    async def opened(event: VoicemailLeft) -> None:
+        number = event.caller if phones.try_normalize(event.caller) else None
+        data = WorkOrderCreate(
+            type="information",
+            title=f"语音留言 Voicemail: {event.caller or 'unknown'}"[:200],
+            description=(
+                f"Voicemail box {event.box}, {event.seconds:.0f} s, call {event.call_id}.\n"
+                f"Recording: {event.path}"
+            ),
+            source="voicemail",
+            phone=number,
+            department=department,
+        )
+        try:
+            await workorders.open(SYSTEM, data)
+        except TicketlineError:
+            logging.getLogger(__name__).exception("voicemail %s left no work order", event.path)
+
+    bus.subscribe(VoicemailLeft, opened)
+
+
 def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
     """Every event that belongs on a customer's timeline (orders, SMS, work orders...)."""
     for event_type in (
@@ -401,6 +436,7 @@ def build_care(settings: Settings, db: Database, clock: Clock, bus: EventBus) ->
     bus.subscribe(ticketing_events.OrderRefunded, loyalty.reverse_for_refunded_order)
     bus.subscribe(CustomersMerged, workorders.follow_merge)
     bus.subscribe(wo_events.WorkOrderBreached, workorders.escalate_breached)
+    wire_voicemail_work_orders(bus, workorders, settings.voicemail_department)
     jobs = PeriodicJobs(
         {"loyalty.expire": loyalty.expire_due, "workorders.sla": sla.check},
         timedelta(seconds=60),

@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     ticket_hold_minutes: int = Field(15, ge=1, le=24 * 60)
     ticket_pay_hours: int = Field(24, ge=1, le=24 * 14)
     ticket_pickup_place: str = "车站售票窗口"
+    voicemail_department: str = "callcenter"  # who calls back after a voicemail (a work order)
     rtp_port_first: int = Field(20000, ge=1024, le=65535)
     rtp_port_last: int = Field(29999, ge=1024, le=65535)
     recordings_dir: Path | None = None  # default: var_dir / "recordings"

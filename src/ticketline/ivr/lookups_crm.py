@@ -35,7 +35,11 @@ class CrmLookups:
 
     async def identify_caller(self, ctx: ActionContext, args: Mapping[str, object]) -> ActionResult:
         """The customer behind the calling number."""
-        return _identified(await self.crm.lookup_caller(ctx.caller))
+        return await self.identify_number(ctx.caller)
+
+    async def identify_number(self, number: str) -> ActionResult:
+        """The customer behind a phone number (the caller's, or a booking's contact)."""
+        return _identified(await self.crm.lookup_caller(number))
 
     async def identify_by_card(
         self, ctx: ActionContext, args: Mapping[str, object]

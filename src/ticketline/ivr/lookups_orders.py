@@ -22,10 +22,11 @@ from ticketline.ivr.actions import ActionContext, ActionRegistry, ActionResult
 from ticketline.ivr.lookups_ticketing import LETTER_KEY
 from ticketline.ivr.sayas import speak
 from ticketline.ticketing.errors import OrderNotFound
-from ticketline.ticketing.schemas import OrderOut, TicketOut
+from ticketline.ticketing.schemas import OrderOut, RefundQuote, TicketOut
 from ticketline.ticketing.service import TicketingService
 
 OrdersOfCaller = Callable[[str], Awaitable[list[str]]]
+IdentifyNumber = Callable[[str], Awaitable[ActionResult]]
 
 STATE_WORDS = {
     "held": ("已预留，尚未确认", "held and not yet confirmed"),
@@ -53,15 +54,22 @@ class OrderLookups:
     """order_status, resend_pickup_code and cancel_unpaid_booking over `TicketingService`."""
 
     def __init__(
-        self, ticketing: TicketingService, orders_of_caller: OrdersOfCaller | None = None
+        self,
+        ticketing: TicketingService,
+        orders_of_caller: OrdersOfCaller | None = None,
+        identify_number: IdentifyNumber | None = None,
     ) -> None:
         self.ticketing = ticketing
         self.orders_of_caller = orders_of_caller
+        self.identify_number = identify_number
 
     def bind(self, registry: ActionRegistry) -> None:
         registry.bind("order_status", self.order_status)
         registry.bind("resend_pickup_code", self.resend_pickup_code)
         registry.bind("cancel_unpaid_booking", self.cancel_unpaid_booking)
+        registry.bind("refund_rules", self.refund_rules)
+        if self.identify_number is not None:
+            registry.bind("identify_by_booking", self.identify_by_booking)
 
     async def find(self, ctx: ActionContext, keys: str) -> OrderOut | None:
         """The order the caller's keys name: a code as typed, or one of their own orders."""
@@ -129,6 +137,49 @@ class OrderLookups:
             "en": f"Booking {code[1]} is cancelled and its seats are released.",
         }
         return ActionResult("ok", {"reply": reply, "state": cancelled.state})
+
+    async def refund_rules(self, ctx: ActionContext, args: Mapping[str, object]) -> ActionResult:
+        """What refunding the order now would cost and give back, by the fee rules."""
+        order = await self.find(ctx, str(args["code"]))
+        if order is None:
+            return ActionResult("not_found")
+        try:
+            quote = await self.ticketing.refund_rules(order.code)
+        except TicketlineError:  # nothing left to refund (refunded, used, cancelled...)
+            quote = None
+        reply = {lang: refund_reply(order.code, quote, lang) for lang in ("zh", "en")}
+        values: dict[str, object] = {"code": order.code, "reply": reply}
+        if quote is not None:
+            values |= {"allowed": quote.allowed, "fee": quote.fee_fen, "refund": quote.refund_fen}
+        return ActionResult("ok", values)
+
+    async def identify_by_booking(
+        self, ctx: ActionContext, args: Mapping[str, object]
+    ) -> ActionResult:
+        """The customer who booked: the CRM's customer behind the order's contact phone."""
+        order = await self.find(ctx, str(args["code"]))
+        if order is None or self.identify_number is None:
+            return ActionResult("not_found", {"self_service": False})
+        return await self.identify_number(order.contact_phone)
+
+
+def refund_reply(code: str, quote: RefundQuote | None, lang: str) -> str:
+    zh = lang == "zh"
+    spoken = speak(code, "code", lang)
+    if quote is None or not quote.lines:
+        return (
+            f"订单{spoken}没有可以退的票。" if zh else f"Booking {spoken} has no ticket to refund."
+        )
+    if not quote.allowed:
+        return (
+            f"订单{spoken}现在已不能退票，改签请转人工服务。"
+            if zh
+            else f"Booking {spoken} can no longer be refunded; an agent can help you change it."
+        )
+    fee, back = speak(quote.fee_fen, "money", lang), speak(quote.refund_fen, "money", lang)
+    if zh:
+        return f"订单{spoken}现在退票，手续费{fee}，可退{back}。开车前改签请转人工服务。"
+    return f"Refunding booking {spoken} now costs {fee}; you get {back} back."
 
 
 def same_phone(a: str, b: str) -> bool:
