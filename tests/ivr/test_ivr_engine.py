@@ -26,7 +26,7 @@ async def test_english_caller_reaches_the_main_menu_and_an_agent(simulate: Simul
     call, trace = await simulate(HOTLINE, "2,0")
     assert said(call)[0].startswith("say[zh] 您好，欢迎致电")
     assert said(call)[1].startswith("say[en] For timetables and fares, press 1.")
-    assert "queue service skill=None priority=0 -> connected" in call.transcript
+    assert "queue english skill=None priority=0 -> connected" in call.transcript
     assert trace.outcome == "queued"
     assert trace.path[:7] == [
         "identify",
@@ -82,7 +82,7 @@ async def test_a_past_date_and_the_same_station_twice_are_refused(simulate: Simu
 async def test_keys_pressed_during_a_prompt_cut_it_short(simulate: Simulate) -> None:
     call, _ = await simulate(HOTLINE, "!2,!0")
     assert "  (cut short by 2)" in call.transcript
-    assert any(line.startswith("queue service") for line in call.transcript)
+    assert any(line.startswith("queue english") for line in call.transcript)
 
 
 async def test_type_ahead_keys_serve_the_next_menus(simulate: Simulate) -> None:

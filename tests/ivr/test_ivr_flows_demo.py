@@ -16,5 +16,5 @@ async def test_every_queue_of_the_hotline_exists_in_the_demo(demo_app: Applicati
     await demo_app.acd.load()
     flow = load_file(FLOWS / "hotline.yaml")
     named = {n.queue for n in flow.definition.nodes.values() if isinstance(n, Queue)}
-    assert named == {"booking", "refund", "complaint"}
+    assert named == {"booking", "refund", "complaint", "english"}
     assert named <= set(demo_app.acd_runtime.router.queues)
