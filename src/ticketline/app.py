@@ -48,6 +48,8 @@ from ticketline.ivr.service import AnnouncementService, CallLog, IvrService
 from ticketline.ivr.session import QueuePort
 from ticketline.ivr.speech_sphinx import SphinxRecognizer
 from ticketline.ivr.telephony_adapter import install as install_ivr
+from ticketline.kb import api as kb_api
+from ticketline.kb.service import KnowledgeBase
 from ticketline.notify import api as notify_api
 from ticketline.notify.events import SmsFailed, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
@@ -111,6 +113,7 @@ class Application:
     workorders: WorkOrderService
     sla: SlaService
     care_jobs: PeriodicJobs
+    kb: KnowledgeBase
     extras: dict[str, object] = field(default_factory=dict)
 
     def web_app(self) -> FastAPI:
@@ -131,6 +134,7 @@ class Application:
                 crm_api.build_router(self.crm, self.timeline, self.loyalty),
                 workorders_api.build_router(self.workorders, self.sla),
                 workorders_api.build_public_router(self.workorders),
+                kb_api.build_router(self.kb),
                 acd_api.build_router(self.acd, self.acd_runtime),
                 build_desk_router(self.desk, self.control),
                 build_console_router(self.desk, self.control),
@@ -150,6 +154,7 @@ class Application:
         await self.start_ivr()
         await self.start_sip()
         await self.start_acd()
+        self.extras["kb_warm_up"] = asyncio.create_task(self.kb.warm_up(), name="kb-warm-up")
         # Objects alive after startup never need collecting: keep them out of GC passes,
         # which would otherwise stall the 20 ms media clock.
         gc.freeze()
@@ -294,6 +299,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         workorders=care.workorders,
         sla=care.sla,
         care_jobs=care.jobs,
+        kb=KnowledgeBase(db, clock, settings.zone),
     )
 
 

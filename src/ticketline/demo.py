@@ -28,6 +28,7 @@ from ticketline.admin.schemas import (
 )
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
+from ticketline.kb.demo import seed_kb
 from ticketline.telephony.schemas import TrunkIn
 from ticketline.telephony.trunks import TrunkNameTaken
 from ticketline.ticketing.demo import seed_ticketing
@@ -178,6 +179,7 @@ async def seed_demo(app: Application) -> None:
         await app.notify.install_default_templates()
         today = app.clock.now().astimezone(app.settings.zone).date()
         await seed_ticketing(app.ticketing, today)
+        await seed_kb(app.kb)
         progress.advance(task)
 
 
