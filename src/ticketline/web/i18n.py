@@ -20,10 +20,27 @@ SUPPORTED = ("zh_CN", "en")
 
 @cache
 def translations(locale: str) -> NullTranslations:
-    """The catalog for `locale`; English (and anything unknown) passes text through."""
-    po_file = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if locale == "en" or not po_file.exists():
+    """The catalog for `locale`; English (and anything unknown) passes text through.
+
+    Every `*.po` file of the locale is read: `messages.po` first, then one file per
+    area in name order (separate files keep the areas' edits apart). A message
+    id belongs in one file only; were it in two, the later file would win.
+    """
+    folder = LOCALES_DIR / locale / "LC_MESSAGES"
+    files = sorted(folder.glob("*.po"), key=lambda path: (path.name != "messages.po", path.name))
+    if locale == "en" or not files:
         return NullTranslations()
+    merged: Translations | None = None
+    for po_file in files:
+        part = _compile(po_file, locale)
+        if merged is None:
+            merged = part
+        else:
+            merged.merge(part)
+    return merged or NullTranslations()
+
+
+def _compile(po_file: Path, locale: str) -> Translations:
     with po_file.open("rb") as handle:
         catalog = read_po(handle, locale=locale)
     buffer = io.BytesIO()
