@@ -40,6 +40,7 @@ from ticketline.ivr.events import IvrCallEnded, VoicemailLeft
 from ticketline.ivr.lookups import declare_actions
 from ticketline.ivr.lookups_crm import CrmLookups
 from ticketline.ivr.lookups_orders import OrderLookups
+from ticketline.ivr.lookups_shows import ShowLookups
 from ticketline.ivr.lookups_ticketing import TicketingLookups
 from ticketline.ivr.lookups_workorders import WorkOrderLookups
 from ticketline.ivr.prompts import PromptCache, prerender
@@ -317,6 +318,7 @@ def build_ivr(
     """The IVR: flows from their folder, spoken prompts, business actions, the call log."""
     actions = declare_actions(ActionRegistry())
     TicketingLookups(ticketing).bind(actions)
+    ShowLookups(ticketing).bind(actions)
     customers = CrmLookups(crm)
     customers.bind(actions)
     OrderLookups(ticketing, customers.orders_of_caller, customers.identify_number).bind(actions)

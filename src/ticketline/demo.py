@@ -106,6 +106,14 @@ QUEUES = (
         max_wait=120,
         overflow=OverflowIn(kind=OverflowKind.QUEUE, target_queue="booking"),
     ),
+    QueueIn(  # the theatre's box office (flow theatre.yaml, number 95106)
+        code="box_office",
+        name_zh="剧院售票处",
+        name_en="Theatre box office",
+        skills=[SkillNeedIn(skill="booking", min_level=3)],
+        max_wait=300,
+        overflow=OverflowIn(kind=OverflowKind.VOICEMAIL),
+    ),
 )
 MEMBERS = (
     ("booking", "agent1", 0),
@@ -114,6 +122,8 @@ MEMBERS = (
     ("refund", "agent1", 0),
     ("complaint", "agent2", 0),
     ("english", "agent3", 0),
+    ("box_office", "agent1", 1),
+    ("box_office", "agent3", 0),
 )
 REASONS = (
     ("lunch", "午餐", "Lunch"),

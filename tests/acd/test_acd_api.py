@@ -56,7 +56,13 @@ async def test_agent_buttons_supervisor_view_and_live_moves(
     live = (await client.get("/api/acd/live", headers=supervisor)).json()
     complaint = next(q for q in live["queues"] if q["queue"] == "complaint")
     assert complaint["agents"]["not_ready"] == 1
-    assert {q["queue"] for q in live["queues"]} == {"booking", "refund", "complaint", "english"}
+    assert {q["queue"] for q in live["queues"]} == {
+        "booking",
+        "refund",
+        "complaint",
+        "english",
+        "box_office",
+    }
     await client.post("/api/acd/agents/agent1/ready", headers=supervisor)
     assert demo_app.acd_runtime.router.agents["agent1"].state.value == "ready"
 

@@ -40,10 +40,8 @@ async def order_code(application: Application) -> str:
     return booked.order.code
 
 
-def test_every_action_the_shipped_flows_name_is_bound_except_theatre_shows(
-    application: Application,
-) -> None:
-    assert application.ivr.actions.unbound() == ["seats_left", "shows_on"]
+def test_every_action_the_shipped_flows_name_is_bound(application: Application) -> None:
+    assert application.ivr.actions.unbound() == []
 
 
 async def test_refund_rules_read_the_fee_and_what_comes_back(

@@ -32,7 +32,11 @@ CATALOG: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("ok", "not_found", "invalid"),
         "Fares by class between two stations on a date.",
     ),
-    "seats_left": (("code",), ("ok", "not_found"), "Seats left on a trip or a performance."),
+    "seats_left": (
+        ("code",),
+        ("ok", "not_found"),
+        "Prices and seats left by section for a performance, by its number (MMDD + place).",
+    ),
     "shows_on": (("date",), ("ok", "not_found"), "Performances on a date."),
     "order_status": (("code",), ("ok", "not_found"), "State of an order by its booking code."),
     "resend_pickup_code": (

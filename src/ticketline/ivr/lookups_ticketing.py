@@ -144,24 +144,10 @@ class _Search:
         train = speak(trip.service, "train", lang)
         leaves = speak(self.local(trip.departs_at), "time", lang)
         arrives = speak(self.local(trip.arrives_at), "time", lang)
-        classes = ("，" if zh else ", ").join(self._class(c, lang) for c in trip.classes[:2])
+        classes = ("，" if zh else ", ").join(class_phrase(c, lang) for c in trip.classes[:2])
         if zh:
             return f"{train}次，{leaves}开，{arrives}到，{classes}。"
         return f"{train}, leaves at {leaves}, arrives at {arrives}, {classes}."
-
-    def _class(self, seats: ClassAvailability, lang: str) -> str:
-        zh = lang == "zh"
-        left = speak(seats.seats_left, "count", lang)
-        fare = "" if seats.fare_fen is None else speak(seats.fare_fen, "money", lang)
-        if zh:
-            return (
-                f"{seats.name_zh}{fare}，余票{left}张"
-                if seats.seats_left
-                else f"{seats.name_zh}无票"
-            )
-        if not seats.seats_left:
-            return f"{seats.name_en} sold out"
-        return f"{seats.name_en} {fare}, {left} seats left"
 
     def fares_reply(self, trip: TripOption, lang: str) -> str:
         zh = lang == "zh"
@@ -176,3 +162,16 @@ class _Search:
         if zh:
             return f"{route[0]}到{route[1]}全价票：" + "，".join(fares) + "。"
         return f"Full fares from {route[0]} to {route[1]}: " + ", ".join(fares) + "."
+
+
+def class_phrase(seats: ClassAvailability, lang: str) -> str:
+    """'二等座六十三元五角，余票二十张' / 'Second class 63 yuan 50, 20 seats left'."""
+    left = speak(seats.seats_left, "count", lang)
+    fare = "" if seats.fare_fen is None else speak(seats.fare_fen, "money", lang)
+    if lang == "zh":
+        return (
+            f"{seats.name_zh}{fare}，余票{left}张" if seats.seats_left else f"{seats.name_zh}无票"
+        )
+    if not seats.seats_left:
+        return f"{seats.name_en} sold out"
+    return f"{seats.name_en} {fare}, {left} seats left"

@@ -30,6 +30,9 @@ For the IVR (all `async`, on `app.ticketing`):
     change_rules(code: str, trip_id: str, class_code=None) -> ChangeQuote
         allowed?, rule, fee and fare difference (+ to pay, - to refund) of moving
         the order's tickets to another trip of the same journey.
+    performances_on(day: date) -> list[TripOption]
+        every performance (trip of an `event` route) on local date `day`, in every
+        venue, by starting time, each with its sections' prices and seats left.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from ticketline.admin.security import SYSTEM, Actor
 from ticketline.core.bus import EventBus
@@ -48,7 +52,7 @@ from ticketline.ticketing.catalog import CatalogService, find_stations
 from ticketline.ticketing.changes import ChangeService
 from ticketline.ticketing.fares import FareService, price_ticket
 from ticketline.ticketing.inventory import is_free
-from ticketline.ticketing.models import Fare, TripSeat
+from ticketline.ticketing.models import Fare, Route, RouteStop, Station, TripSeat
 from ticketline.ticketing.orders import OrderPolicy, OrderService
 from ticketline.ticketing.payments import PaymentService
 from ticketline.ticketing.refunds import RefundService
@@ -107,6 +111,37 @@ class TicketingService:
         return await search.search_trips(
             self.db, from_code, to_code, day, zone=self.zone, now=self.clock.now()
         )
+
+    async def performances_on(self, day: date) -> list[TripOption]:
+        """Performances on `day` in every venue: the trips of event routes, by time."""
+        shows: list[TripOption] = []
+        for doors, ends in await self._venues():
+            shows += await self.timetable(doors, ends, day)
+        return sorted(shows, key=lambda show: (show.departs_at, show.service))
+
+    async def _venues(self) -> list[tuple[str, str]]:
+        """(first stop, last stop) station codes of every event route."""
+        first, last = func.min(RouteStop.seq), func.max(RouteStop.seq)
+        ends = (
+            select(RouteStop.route_id, first.label("first"), last.label("last"))
+            .join(Route, Route.id == RouteStop.route_id)
+            .where(Route.product == "event")
+            .group_by(RouteStop.route_id)
+            .subquery()
+        )
+        doors, closing = aliased(RouteStop), aliased(RouteStop)
+        doors_at, closing_at = aliased(Station), aliased(Station)
+        query = (
+            select(doors_at.code, closing_at.code)
+            .select_from(ends)
+            .join(doors, (doors.route_id == ends.c.route_id) & (doors.seq == ends.c.first))
+            .join(closing, (closing.route_id == ends.c.route_id) & (closing.seq == ends.c.last))
+            .join(doors_at, doors_at.id == doors.station_id)
+            .join(closing_at, closing_at.id == closing.station_id)
+            .order_by(doors_at.code)
+        )
+        async with self.db.sessions() as session:
+            return [(a, b) for a, b in await session.execute(query)]
 
     async def seats_left(self, trip_id: str, from_code: str, to_code: str) -> dict[str, int]:
         journey = await self.journey(trip_id, from_code, to_code)
