@@ -80,6 +80,8 @@ QUEUES = (
         max_wait=600,
         overflow=OverflowIn(kind=OverflowKind.CALLBACK),
         announce_every=45,
+        message_key="1",
+        callback_key="2",
     ),
     QueueIn(
         code="refund",
@@ -89,6 +91,7 @@ QUEUES = (
         steps=[StepIn(after_seconds=60, extra_queues=["booking"])],
         max_wait=300,
         overflow=OverflowIn(kind=OverflowKind.VOICEMAIL),
+        message_key="1",
     ),
     QueueIn(
         code="complaint",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from ticketline.acd.ports import WaitingKeys
+
 
 @dataclass(frozen=True)
 class CallRef:
@@ -14,6 +16,7 @@ class CallRef:
 @dataclass
 class FakePhones:
     done: list[tuple[str, ...]] = field(default_factory=list)
+    keys: dict[str, WaitingKeys] = field(default_factory=dict)
 
     async def ring(
         self, call_id: str, extensions: Sequence[str], ring_seconds: int, caller_id: str
@@ -32,8 +35,9 @@ class FakePhones:
     async def play(self, call_id: str, prompt: str, variables: dict[str, str]) -> None:
         self.done.append(("play", call_id, prompt, *sorted(variables.values())))
 
-    async def start_music(self, call_id: str, music: str) -> None:
+    async def start_music(self, call_id: str, music: str, keys: WaitingKeys) -> None:
         self.done.append(("music", call_id, music))
+        self.keys[call_id] = keys
 
     async def stop_music(self, call_id: str) -> None:
         self.done.append(("stop_music", call_id))

@@ -32,6 +32,7 @@ from ticketline.acd.queuelog import QueueEvent, read_log
 from ticketline.acd.telephony_port import ControlPhones
 from ticketline.app import Application
 from ticketline.media import g711
+from ticketline.media.dtmf import DtmfSender
 from ticketline.telephony import control_events as ev
 from ticketline.telephony.control_channel import Channel
 from ticketline.telephony.server import IncomingCall
@@ -168,6 +169,15 @@ async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
     for phone in test_world.phone_list:
         phone.stop()
     await stop_sip_app(app)
+
+
+async def press(ear: RtpPeer, channel: Channel, digit: str) -> None:
+    """The caller presses a key on their phone (RFC 4733, as the caller's SDP offers)."""
+    for packet in DtmfSender(ssrc=ear.ssrc, payload_type=101).packets(digit, ear.seq, ear.ts):
+        ear.send_raw(packet.serialize(), channel.session.local_address)
+        await asyncio.sleep(0.02)
+    ear.seq += 10
+    ear.ts += 800
 
 
 def agent_heard(ear: RtpPeer, since: int) -> float:
@@ -407,3 +417,39 @@ async def test_a_callback_rings_the_agent_first_then_the_customer(world: World) 
         ("connect", "anna"),
         ("callback_done", "anna"),
     ]
+
+
+async def test_a_waiting_caller_presses_1_and_leaves_a_message(world: World) -> None:
+    runtime = world.app.acd_runtime
+    runtime.set_queue(QueueConfig("sales", message_key="1", callback_key="2"))
+    runtime.login("anna", paused_reason="missed_offers")
+
+    call_id, ear = await world.call(hold_ms=14000)  # the box speaks ~7 s before the beep
+    caller = world.phones.caller(call_id)
+    assert caller is not None
+    await asyncio.sleep(0.5)  # hearing the music and the key hints
+    await press(ear, caller, "1")
+    await wait_for(lambda: call_id not in runtime.router.calls, 5)
+    folder = world.tmp_path / "var" / "voicemail" / "queues" / "sales"
+    await wait_for(lambda: any(folder.rglob(f"{call_id}.wav")), 15)
+    await wait_for(lambda: world.phones.caller(call_id) is None, 15)
+    [message] = list(folder.rglob(f"{call_id}.wav"))
+    # the caller's seconds until they hung up (the last ones land as the box closes)
+    await wait_for(lambda: message.stat().st_size > 48000, 5)
+    assert await world.events(call_id) == [("enter", None), ("exit_with_key", None)]
+
+
+async def test_a_waiting_caller_presses_2_hangs_up_and_keeps_their_place(world: World) -> None:
+    runtime = world.app.acd_runtime
+    runtime.set_queue(QueueConfig("sales", message_key="1", callback_key="2"))
+    runtime.login("anna", paused_reason="missed_offers")
+
+    first, _ = await world.call(hold_ms=30000)
+    second, ear = await world.call(hold_ms=30000)
+    caller = world.phones.caller(second)
+    assert caller is not None
+    await press(ear, caller, "2")
+    await wait_for(lambda: world.phones.caller(second) is None, 15)  # told, then hung up
+    assert runtime.router.calls[second].callback_number == "13800138000"
+    assert [runtime.router.position(c) for c in (first, second)] == [1, 2]
+    assert world.phones.caller(first) is not None  # the other caller still waits

@@ -8,13 +8,14 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from tests.acd.phones import CallRef, FakePhones
 from ticketline.acd.config import OverflowKind, SkillNeed
 from ticketline.acd.errors import UnknownAgent, UnknownQueue
 from ticketline.acd.ports import CallerInfo, EnqueueStatus
 from ticketline.acd.queuelog import QueueEvent, read_log
-from ticketline.acd.runtime import build_runtime
+from ticketline.acd.runtime import AcdRuntime, build_runtime
 from ticketline.acd.schemas import MembershipIn, OverflowIn, QueueIn, ReasonCodeIn, SkillNeedIn
 from ticketline.acd.service import AcdAdmin
 from ticketline.admin.permissions import Role
@@ -189,6 +190,83 @@ async def test_a_callback_rings_the_agent_then_dials_the_customer(
     runtime.answered("cb", "1001")
     await runtime.settle()
     assert phones(acd).of("dial_customer") == [("dial_customer", "cb", "1001", "+8613900000002")]
+
+
+async def wait_until_queued(runtime: AcdRuntime, call_id: str) -> None:
+    while call_id not in runtime.router.calls:
+        await asyncio.sleep(0)
+
+
+async def test_the_message_key_takes_a_waiting_caller_to_the_message_box(
+    acd: Application, clock: FixedClock
+) -> None:
+    await booking(acd, message_key="1", callback_key="2")
+    runtime = acd.acd_runtime
+    runtime.login("limin", paused_reason="lunch")
+    waiting = asyncio.create_task(
+        runtime.enqueue_and_wait(CallRef("m1"), "booking", [], 0, CallerInfo(number="+8613700"))
+    )
+    await wait_until_queued(runtime, "m1")
+    await runtime.settle()
+    assert phones(acd).keys["m1"].message == "1"
+    assert runtime.key_pressed("m1", "5") is None  # not a key of this queue: still waiting
+    clock.advance(timedelta(seconds=12))
+    assert runtime.key_pressed("m1", "1") == "voicemail"
+    assert await asyncio.wait_for(waiting, 5) == ("voicemail", None)
+    assert "m1" not in runtime.router.calls
+    await runtime.writer.drain()
+    (left,) = [
+        e for e in await read_log(acd.db, call_id="m1") if e.event is QueueEvent.EXIT_WITH_KEY
+    ]
+    assert (left.position, left.wait, left.data["key"]) == (1, 12.0, "1")
+    assert runtime.stats.queues["booking"].messages == 1
+    await runtime.settle()
+    assert phones(acd).of("voicemail") == []  # the IVR records it (its box makes a work order)
+
+
+async def test_a_message_key_without_the_ivr_records_in_the_queue_box(acd: Application) -> None:
+    await booking(acd, message_key="#")
+    runtime = acd.acd_runtime
+    runtime.login("limin", paused_reason="lunch")
+    await runtime.enqueue(CallRef("m2"), "booking", [], 0, CallerInfo())
+    assert runtime.key_pressed("m2", "#") == "voicemail"
+    await runtime.settle()
+    assert phones(acd).of("voicemail") == [("voicemail", "m2", "booking")]
+
+
+async def test_the_callback_key_keeps_the_callers_place(acd: Application) -> None:
+    await booking(acd, message_key="1", callback_key="2")
+    runtime = acd.acd_runtime
+    runtime.login("limin", paused_reason="lunch")
+    await runtime.enqueue(CallRef("k1"), "booking", [], 0, CallerInfo(number="+8613900000003"))
+    await runtime.enqueue(CallRef("k2"), "booking", [], 0, CallerInfo(number="+8613900000004"))
+    assert runtime.key_pressed("k1", "2") == "callback"
+    await runtime.settle()
+    assert phones(acd).of("hang_up") == [("hang_up", "k1", "callback_requested")]
+    runtime.caller_hung_up("k1")  # the caller's leg ends: the request keeps its place
+    assert runtime.key_pressed("k1", "1") is None  # a callback no longer listens
+    runtime.ready("limin")
+    await runtime.settle()
+    assert phones(acd).of("ring") == [("ring", "k1", "1001")]  # ahead of k2, as before
+    assert runtime.router.position("k2") == 2
+
+
+async def test_anonymous_callers_cannot_ask_for_a_callback(acd: Application) -> None:
+    await booking(acd, callback_key="2")
+    runtime = acd.acd_runtime
+    runtime.login("limin", paused_reason="lunch")
+    await runtime.enqueue(CallRef("anon"), "booking", [], 0, CallerInfo())
+    assert runtime.key_pressed("anon", "2") is None
+    assert runtime.router.position("anon") == 1
+
+
+def test_waiting_keys_are_checked() -> None:
+    with pytest.raises(InvalidInput) as same:
+        QueueIn(code="q", name_zh="队", name_en="Q", message_key="1", callback_key="1").to_config()
+    assert same.value.details["field"] == "callback_key"
+    with pytest.raises(ValidationError) as two:
+        QueueIn(code="q", name_zh="队", name_en="Q", message_key="12")
+    assert two.value.errors()[0]["loc"] == ("message_key",)
 
 
 async def test_bad_configuration_is_refused_with_the_field_named(acd: Application) -> None:

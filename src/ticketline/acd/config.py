@@ -16,6 +16,7 @@ from ticketline.core.errors import InvalidInput
 MAX_PRIORITY = 9
 MIN_LEVEL = 1
 MAX_LEVEL = 5
+WAITING_KEYS = frozenset("0123456789*#")
 
 
 class Strategy(StrEnum):
@@ -115,7 +116,12 @@ class DailyWindow:
 
 @dataclass(frozen=True)
 class QueueConfig:
-    """One queue: who may answer, how they are chosen, how long callers may wait."""
+    """One queue: who may answer, how they are chosen, how long callers may wait.
+
+    `message_key` and `callback_key` are the keys a waiting caller may press to
+    leave a message in the queue's box, or to hang up and be called back while
+    keeping their place (None: that key does nothing).
+    """
 
     id: str
     name_zh: str = ""
@@ -137,6 +143,8 @@ class QueueConfig:
     announce_every: int = 0
     music: str = "default"
     default_handle_time: int = 180
+    message_key: str | None = None
+    callback_key: str | None = None
 
     def __post_init__(self) -> None:
         _check(bool(self.id) and len(self.id) <= 32, "id", "1-32 characters")
@@ -151,6 +159,11 @@ class QueueConfig:
         _check(self.last_agent_window >= 0, "last_agent_window", "must not be negative")
         _check(self.announce_every >= 0, "announce_every", "must not be negative")
         _check(self.default_handle_time >= 1, "default_handle_time", "at least 1 second")
+        for name, key in (("message_key", self.message_key), ("callback_key", self.callback_key)):
+            _check(key is None or key in WAITING_KEYS, name, "one key: 0-9, * or #")
+        both = self.message_key is not None and self.callback_key is not None
+        _check(not both or self.message_key != self.callback_key, "callback_key",
+               "must differ from message_key")  # fmt: skip
         waits = [s.after_seconds for s in self.steps]
         _check(waits == sorted(set(waits)), "steps", "after_seconds must strictly increase")
         codes = [s.skill for s in self.skills]

@@ -73,6 +73,20 @@ class QueueEntry(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class WaitingKeys:
+    """The keys a waiting caller may press (None: not offered in this queue)."""
+
+    message: str | None = None
+    callback: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.message is not None or self.callback is not None
+
+
+NO_KEYS = WaitingKeys()
+
+
 class AgentPhones(Protocol):
     """What the ACD asks of telephony. Every method returns once the request is made."""
 
@@ -96,7 +110,10 @@ class AgentPhones(Protocol):
         """Play a prompt (position, estimated wait, a periodic message) to the caller."""
         ...
 
-    async def start_music(self, call_id: str, music: str) -> None: ...
+    async def start_music(self, call_id: str, music: str, keys: WaitingKeys) -> None:
+        """Music while waiting; when `keys` offers any, listen for them and tell the
+        ACD (AcdCalls.key_pressed) which one the caller pressed."""
+        ...
 
     async def stop_music(self, call_id: str) -> None: ...
 

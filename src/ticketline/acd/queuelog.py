@@ -15,6 +15,7 @@ Fields used by each event:
     complete           agent, wait, talk, data.hung_up_by
     callback_requested position, wait
     callback_done      agent, data.reached
+    exit_with_key      position, wait, data.key (the caller left to leave a message)
     agent_login, agent_logout, agent_pause, agent_unpause, agent_state
                        agent, data.before, data.after, data.reason
 """
@@ -50,6 +51,7 @@ class QueueEvent(StrEnum):
     COMPLETE = "complete"
     CALLBACK_REQUESTED = "callback_requested"
     CALLBACK_DONE = "callback_done"
+    EXIT_WITH_KEY = "exit_with_key"
     AGENT_LOGIN = "agent_login"
     AGENT_LOGOUT = "agent_logout"
     AGENT_PAUSE = "agent_pause"

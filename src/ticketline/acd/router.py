@@ -218,6 +218,21 @@ class Router(Dispatcher):
         overflow.to_callback(self, call, number)
         return self._finish()
 
+    def leave_with_key(self, call_id: str, key: str, now: datetime) -> list[Output]:
+        """A waiting caller pressed the queue's message key: they leave the line."""
+        self._begin(now)
+        call = self._call(call_id)
+        if call.phase is Phase.CONNECTED or call.callback_number is not None:
+            raise Conflict(f"call {call_id} is no longer waiting")
+        queue = self.queues[call.queue_id]
+        position = queue.line.position(call)
+        self._stop_offer(call)
+        queue.line.remove(call)
+        del self.calls[call_id]
+        wait = self._waited(call)
+        self._log(QueueEvent.EXIT_WITH_KEY, call, position=position, wait=wait, data={"key": key})
+        return self._finish()
+
     def callback_done(self, call_id: str, reached: bool, now: datetime) -> list[Output]:
         """The customer of a callback was dialled: reached or not."""
         self._begin(now)

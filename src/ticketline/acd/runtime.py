@@ -32,7 +32,15 @@ from ticketline.acd.agents import AgentStateChanged
 from ticketline.acd.config import AgentProfile, Membership, OverflowKind, QueueConfig, SkillNeed
 from ticketline.acd.errors import CallNotFound, NotRinging, UnknownQueue
 from ticketline.acd.events import CallConnected, CallOffered
-from ticketline.acd.ports import AgentPhones, CallerInfo, CallHandle, EnqueueOutcome, EnqueueStatus
+from ticketline.acd.ports import (
+    NO_KEYS,
+    AgentPhones,
+    CallerInfo,
+    CallHandle,
+    EnqueueOutcome,
+    EnqueueStatus,
+    WaitingKeys,
+)
 from ticketline.acd.queuelog import QueueEvent, QueueLogEntry, QueueLogWriter, agent_entry
 from ticketline.acd.router import Router
 from ticketline.acd.stats import LiveStats
@@ -49,6 +57,7 @@ log = logging.getLogger(__name__)
 class StartMusic:
     call_id: str
     music: str
+    keys: WaitingKeys = NO_KEYS
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class GiveBack:
 
 
 Work = Command | StartMusic | Connect | GiveBack
+
+PUBLISH_GRACE = 5.0  # seconds subscribers get at shutdown
 
 # How an overflow is named to the IVR's queue node.
 OVERFLOW_OUTCOMES = {"max_wait": "timeout", "no_agents": "no_agents", "max_length": "overflow"}
@@ -116,7 +127,18 @@ class AcdRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await self._finish_publishing()
         await self.writer.stop()
+
+    async def _finish_publishing(self) -> None:
+        """Let subscribers (the desk's screen pop reads the database) finish, briefly."""
+        if not self._published:
+            return
+        _, late = await asyncio.wait(set(self._published), timeout=PUBLISH_GRACE)
+        for task in late:
+            log.warning("ACD event still being handled at shutdown: %s", task.get_name())
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     async def settle(self) -> None:
         """Wait until every phone command decided so far was carried out (tests)."""
@@ -192,8 +214,12 @@ class AcdRuntime:
             customer_id=caller.customer_id,
             language="en" if caller.language.startswith("en") else "zh",
         )
-        music = self.router.queues[queue].config.music if queue in self.router.queues else ""
-        self._do(StartMusic(call.call_id, music))
+        state = self.router.queues.get(queue)
+        if state is None:
+            self._do(StartMusic(call.call_id, ""))
+        else:
+            keys = WaitingKeys(state.config.message_key, state.config.callback_key)
+            self._do(StartMusic(call.call_id, state.config.music, keys))
         outputs = self.router.enqueue(request, self.clock.now())
         self._step(outputs)
         overflow = next((o for o in outputs if isinstance(o, SendOverflow)), None)
@@ -284,6 +310,29 @@ class AcdRuntime:
         self._step(self.router.request_callback(call_id, number, self.clock.now()))
         self._resolve(call_id, "callback", None)
 
+    def key_pressed(self, call_id: str, key: str) -> str | None:
+        """A waiting caller pressed `key`: 'voicemail', 'callback', or None (no meaning).
+
+        The message key takes the caller out of the line to the queue's message
+        box (the IVR's voicemail when the IVR waits for the call). The callback
+        key keeps their place as a callback to their number and says goodbye.
+        """
+        call = self.router.calls.get(call_id)
+        if call is None or call.phase is Phase.CONNECTED or call.callback_number is not None:
+            return None
+        config = self.router.queues[call.queue_id].config
+        to_ivr = call_id in self._waiters
+        if key == config.message_key:
+            self._step(self.router.leave_with_key(call_id, key, self.clock.now()))
+            self._do(GiveBack(call_id, call.queue_id, "voicemail", OverflowKind.VOICEMAIL, to_ivr))
+            self._resolve(call_id, "voicemail", None)
+            return "voicemail"
+        if key == config.callback_key and call.request.caller:
+            self._do(GiveBack(call_id, call.queue_id, "callback", OverflowKind.CALLBACK, to_ivr))
+            self.request_callback(call_id, call.request.caller)
+            return "callback"
+        return None
+
     def callback_done(self, call_id: str, reached: bool) -> None:
         self._step(self.router.callback_done(call_id, reached, self.clock.now()))
 
@@ -371,7 +420,9 @@ class AcdRuntime:
         raise NotRinging(f"extension {extension} is not ringing")
 
     def _publish(self, event: object) -> None:
-        task = asyncio.get_running_loop().create_task(self.bus.publish(event))
+        task = asyncio.get_running_loop().create_task(
+            self.bus.publish(event), name=f"acd-publish-{type(event).__name__}"
+        )
         self._published.add(task)
         task.add_done_callback(self._published.discard)
 
@@ -426,7 +477,7 @@ class AcdRuntime:
             variables = {"position": str(work.position), "wait": str(work.estimated_wait or "")}
             await phones.play(work.call_id, "acd.position", variables)
         elif isinstance(work, StartMusic):
-            await phones.start_music(work.call_id, work.music)
+            await phones.start_music(work.call_id, work.music, work.keys)
         elif isinstance(work, Connect):
             await self._connect(phones, work)
         elif isinstance(work, GiveBack):

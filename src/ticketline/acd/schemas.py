@@ -23,6 +23,7 @@ Code = Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,32}$")]
 Extension = Annotated[str, Field(pattern=r"^[0-9]{2,16}$")]
 ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 Seconds = Annotated[int, Field(ge=0, le=86400)]
+WaitingKey = Annotated[str, Field(pattern=r"^[0-9*#]$")]
 
 
 class _In(BaseModel):
@@ -68,6 +69,8 @@ class QueueIn(_In):
     announce_every: Seconds = 0
     music: str = Field("default", min_length=1, max_length=64)
     default_handle_time: int = Field(180, ge=1, le=86400)
+    message_key: WaitingKey | None = None
+    callback_key: WaitingKey | None = None
     enabled: bool = True
 
     def to_config(self) -> QueueConfig:
@@ -98,6 +101,8 @@ class QueueIn(_In):
             announce_every=self.announce_every,
             music=self.music,
             default_handle_time=self.default_handle_time,
+            message_key=self.message_key,
+            callback_key=self.callback_key,
         )
 
     def settings(self) -> dict[str, Any]:

@@ -30,6 +30,7 @@ class QueueDay:
     abandoned_late: int = 0
     overflowed: int = 0
     callbacks: int = 0
+    messages: int = 0
     wait_answered: float = 0.0
     talk: float = 0.0
     completed: int = 0
@@ -83,6 +84,8 @@ class LiveStats:
             queue.overflowed += 1
         elif event is QueueEvent.CALLBACK_REQUESTED:
             queue.callbacks += 1
+        elif event is QueueEvent.EXIT_WITH_KEY:
+            queue.messages += 1
         elif event is QueueEvent.NO_ANSWER and agent:
             agent.missed += 1
         elif event in (QueueEvent.COMPLETE, QueueEvent.TRANSFER):

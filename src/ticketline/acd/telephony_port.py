@@ -28,6 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from ticketline.acd.ports import NO_KEYS, WaitingKeys
 from ticketline.core.clock import Clock
 from ticketline.telephony.calls import LegFailed
 from ticketline.telephony.control import CallControl
@@ -41,6 +42,7 @@ Speaker = Callable[[str, str, str], Awaitable[Path]]
 
 VOICEMAIL_SECONDS = 120
 VOICEMAIL_END_KEYS = "#*"
+KEY_LISTEN_SECONDS = 3600.0  # the longest wait collect_digits allows; the listener re-arms
 
 PROMPTS: dict[str, dict[str, str]] = {
     "acd.position": {
@@ -58,6 +60,25 @@ PROMPTS: dict[str, dict[str, str]] = {
     },
 }
 
+KEY_HINTS: dict[str, dict[str, str]] = {
+    "message": {"zh": "如需留言，请按{key}。", "en": "To leave a message, press {key}."},
+    "callback": {
+        "zh": "如需挂机等候回电并保留排队位置，请按{key}。",
+        "en": "To hang up and be called back in your turn, press {key}.",
+    },
+}
+KEY_NAMES = {"zh": {"*": "星号键", "#": "井号键"}, "en": {"*": "star", "#": "hash"}}
+
+
+def key_hints(keys: WaitingKeys, lang: str) -> str:
+    """What a waiting caller hears about the keys of their queue."""
+    said = []
+    for kind, key in (("message", keys.message), ("callback", keys.callback)):
+        if key is not None:
+            name = KEY_NAMES[lang].get(key, key)
+            said.append(KEY_HINTS[kind][lang].format(key=name))
+    return ("" if lang == "zh" else " ").join(said)
+
 
 class AcdCalls(Protocol):
     """What the phones report back to (the ACD runtime)."""
@@ -71,6 +92,8 @@ class AcdCalls(Protocol):
     def call_ended(self, call_id: str, hung_up_by: str) -> None: ...
 
     def callback_done(self, call_id: str, reached: bool) -> None: ...
+
+    def key_pressed(self, call_id: str, key: str) -> str | None: ...
 
     def language_of(self, call_id: str) -> str: ...
 
@@ -105,6 +128,7 @@ class ControlPhones:
         self.offers: dict[tuple[str, str], Channel] = {}
         self.agent_legs: dict[str, Channel] = {}
         self._callers: dict[str, Channel] = {}
+        self._keys: dict[str, WaitingKeys] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
 
     # -- the caller ---------------------------------------------------------------------
@@ -132,6 +156,7 @@ class ControlPhones:
         if self._callers.get(call_id) is channel:
             del self._callers[call_id]
         self._stop_task((call_id, "announce"))
+        self._stop_listening(call_id)
         self.acd.caller_hung_up(call_id)
 
     # -- offers -------------------------------------------------------------------------
@@ -266,15 +291,35 @@ class ControlPhones:
 
     # -- what the caller hears ------------------------------------------------------------
 
-    async def start_music(self, call_id: str, music: str) -> None:
+    async def start_music(self, call_id: str, music: str, keys: WaitingKeys) -> None:
         caller = self.caller(call_id)
         if caller is None:  # gone before the ACD could watch it: an abandon
             self.acd.caller_hung_up(call_id)
-        elif caller.answered:
+            return
+        if caller.answered:
             caller.start_moh()
+        if keys and caller.answered:
+            self._keys[call_id] = keys
+            self._spawn((call_id, "keys"), self._listen_for_keys(call_id, caller))
+            await self.play(call_id, "acd.keys", {})
+
+    async def _listen_for_keys(self, call_id: str, caller: Channel) -> None:
+        """Wait for the caller's keys while they wait; the ACD says what each means."""
+        caller.flush_digits()  # keys pressed in the menu before the queue are not meant here
+        while not caller.ended:
+            got = await caller.collect_digits(
+                1, 1, KEY_LISTEN_SECONDS, KEY_LISTEN_SECONDS, terminator=""
+            )
+            if got.ok and self.acd.key_pressed(call_id, got.digits) is not None:
+                return
+
+    def _stop_listening(self, call_id: str) -> None:
+        self._keys.pop(call_id, None)
+        self._stop_task((call_id, "keys"))
 
     async def stop_music(self, call_id: str) -> None:
         self._stop_task((call_id, "announce"))
+        self._stop_listening(call_id)
         caller = self.caller(call_id)
         if caller is not None:
             caller.stop_moh()
@@ -288,28 +333,41 @@ class ControlPhones:
     async def _announce(
         self, call_id: str, caller: Channel, prompt: str, variables: dict[str, str]
     ) -> None:
-        path = await self._prompt_path(call_id, prompt, variables)
-        if path is None or caller.ended:
-            return
-        await caller.play(path)
+        prompts = [prompt] if prompt == "acd.keys" else [prompt, "acd.keys"]
+        for key in prompts:
+            path = await self._prompt_path(call_id, key, variables)
+            if caller.ended:
+                return
+            if path is not None:
+                await caller.play(path)
         if call_id not in self.agent_legs and not caller.ended:
             caller.start_moh()  # back to the music while still waiting
 
     async def _prompt_path(
         self, call_id: str, prompt: str, variables: dict[str, str]
     ) -> Path | None:
-        texts = PROMPTS.get(prompt)
-        if self.speak is None or texts is None:
+        if self.speak is None:
             return None
         lang = self.acd.language_of(call_id)
-        values = dict(variables)
-        if "wait" in values:
-            values["wait"] = spoken_wait(values["wait"], lang)
+        text = self._prompt_text(call_id, prompt, variables, lang)
+        if not text:
+            return None
         try:
-            return await self.speak(prompt, texts[lang].format(**values), lang)
+            return await self.speak(prompt, text, lang)
         except Exception:
             log.exception("could not render ACD prompt %s", prompt)
             return None
+
+    def _prompt_text(self, call_id: str, prompt: str, variables: dict[str, str], lang: str) -> str:
+        if prompt == "acd.keys":
+            return key_hints(self._keys.get(call_id, NO_KEYS), lang)
+        texts = PROMPTS.get(prompt)
+        if texts is None:
+            return ""
+        values = dict(variables)
+        if "wait" in values:
+            values["wait"] = spoken_wait(values["wait"], lang)
+        return texts[lang].format(**values)
 
     async def to_voicemail(self, call_id: str, queue_id: str) -> None:
         caller = self.caller(call_id)
@@ -319,6 +377,7 @@ class ControlPhones:
     async def _voicemail(self, call_id: str, caller: Channel, queue_id: str) -> None:
         """The queue's message box: a prompt, a beep, the message until '#', goodbye."""
         self._stop_task((call_id, "announce"))
+        self._stop_listening(call_id)
         caller.stop_moh()
         path = await self._prompt_path(call_id, "acd.voicemail", {})
         with contextlib.suppress(ChannelError):
