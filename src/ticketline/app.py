@@ -182,6 +182,7 @@ class Application:
         """Load queues and agents into the router; agent changes in admin reach it."""
         self.bus.subscribe(StaffChanged, self.acd.on_staff_changed)
         self.bus.subscribe(ExtensionChanged, self.acd.on_staff_changed)
+        await self.acd.wrapups.install_defaults()
         await self.acd.load()
         await self.acd_runtime.start()
 

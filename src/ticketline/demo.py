@@ -78,6 +78,7 @@ QUEUES = (
         skills=[SkillNeedIn(skill="booking", min_level=3)],
         steps=[StepIn(after_seconds=30, lower_levels=2)],
         max_wait=600,
+        wrap_up=30,  # time to note the booking before the next caller
         overflow=OverflowIn(kind=OverflowKind.CALLBACK),
         announce_every=45,
         message_key="1",

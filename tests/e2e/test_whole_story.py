@@ -242,6 +242,13 @@ async def test_a_caller_is_served_sold_two_seats_transferred_and_supervised(
         await expect(agent1_row).to_have_attribute("data-state", "wrap_up")
         await expect(agent2_row).to_have_attribute("data-state", "on_call")
 
+        # agent1 sums the first call up; the booking code is filled in from the sale.
+        wrap_form = desk1.get_by_test_id("wrapup-form")
+        await wrap_form.locator("select").select_option("booked")
+        await wrap_form.locator("textarea").fill("两张 北京南-上海虹桥")
+        await wrap_form.locator("button[type=submit]").click()
+        await expect(agent1_row).to_have_attribute("data-state", "ready")
+
         # The supervisor listens in: their phone (1009) is joined to agent2's call.
         await agent2_row.get_by_test_id("listen").click()
         await wait_for(lambda: any(isinstance(e, ev.SnoopStarted) for e in story.events), 15)
@@ -252,6 +259,16 @@ async def test_a_caller_is_served_sold_two_seats_transferred_and_supervised(
         folder.mkdir(parents=True, exist_ok=True)
         await desk2.screenshot(path=str(folder / "desk.png"))
         await console.screenshot(path=str(folder / "wallboard.png"))
+
+        # agent2 mutes their voice for a moment: the phone leg stops being heard.
+        await desk2.get_by_test_id("mute").click()
+        await expect(desk2.get_by_test_id("unmute")).to_be_visible()
+        agent2_leg = app.control.bridged_to(channel)
+        assert agent2_leg is not None
+        assert agent2_leg.muted
+        await desk2.get_by_test_id("unmute").click()
+        await expect(desk2.get_by_test_id("mute")).to_be_visible()
+        assert not agent2_leg.muted
 
         await asyncio.sleep(1.0)  # some talk time on the clock
         await desk2.get_by_test_id("hangup").click()
@@ -278,6 +295,10 @@ async def test_a_caller_is_served_sold_two_seats_transferred_and_supervised(
         ("connect", "complaint", "agent2"),
         ("complete", "complaint", "agent2"),
     ]
+    [wrap] = await app.acd.wrapups.list(call_id=call_id)
+    assert (wrap.agent, wrap.disposition, wrap.order_code) == ("agent1", "booked", code)
+    assert wrap.customer_id is not None
+    assert wrap.queue == "booking"
     await wait_for(lambda: any(isinstance(e, ev.RecordingFinished) for e in story.events), 10)
     [recording] = await app.recordings.for_call(call_id)
     assert recording.duration_ms > 2000

@@ -204,6 +204,29 @@ async def test_hold_plays_music_to_the_held_caller_and_resume_reconnects(world: 
     await world.close()
 
 
+async def test_a_muted_agent_is_not_heard_even_after_a_new_bridge(world: World) -> None:
+    caller = await world.caller(500)
+    agent = await world.phone(800)
+    control = world.app.control
+    control.bridge(channel(caller), channel(agent))
+    await world.talk(0.6)
+    assert caller.hears(800) > HEARD
+
+    channel(agent).mute()
+    await world.talk(0.8)
+    assert caller.hears(800) < ABSENT
+    assert agent.hears(500) > HEARD  # the muted agent still hears the caller
+    control.unbridge(channel(agent))
+    control.bridge(channel(caller), channel(agent))  # e.g. back from hold
+    await world.talk(0.6)
+    assert caller.hears(800) < ABSENT
+
+    channel(agent).unmute()
+    await world.talk(0.6)
+    assert caller.hears(800) > HEARD
+    await world.close()
+
+
 async def test_blind_transfer_moves_the_caller_to_another_phone(world: World) -> None:
     caller = await world.caller(500)
     first = await world.phone(800)

@@ -84,6 +84,35 @@ async def test_agent_sees_state_screen_pop_and_wrap_up(served: str, demo_app: Ap
             )
             assert bad.status_code == 422
             assert "disposition" in bad.text
+            bad_link = await http.post(
+                "/api/desk/wrapup",
+                json={"disposition": "booked", "work_order": "42", "next": "ready"},
+                headers=agent,
+            )
+            assert bad_link.status_code == 422
+            assert bad_link.json()["details"]["field"] == "work_order"
+
+            wrap = {"disposition": "booked", "notes": "两张 two seats", "order": "k7m2pq"}
+            done = await http.post(
+                "/api/desk/wrapup", json={**wrap, "call_id": "call-1", "next": "ready"},
+                headers=agent,
+            )  # fmt: skip
+            assert done.status_code == 204, done.text
+            twice = await http.post(
+                "/api/desk/wrapup", json={**wrap, "call_id": "call-1", "next": "ready"},
+                headers=agent,
+            )  # fmt: skip
+            assert twice.status_code == 409  # a double click stores nothing twice
+            assert twice.json()["code"] == "already_wrapped_up"
+
+        boss = await bearer(http, "supervisor")
+        stored = (await http.get("/api/acd/wrapups?call_id=call-1", headers=boss)).json()
+        assert [(w["agent"], w["disposition"], w["order_code"]) for w in stored] == [
+            ("agent1", "booked", "K7M2PQ")
+        ]
+        assert stored[0]["number"] == CALLER
+        assert stored[0]["queue"] == "booking"
+        assert stored[0]["customer_id"] is not None  # the popped customer is linked
 
 
 async def test_unknown_caller_pops_as_new_caller(served: str, demo_app: Application) -> None:

@@ -1,9 +1,11 @@
-"""HTTP API of the ACD: queues and members, reason codes, agent buttons, live view, log.
+"""HTTP API of the ACD: queues and members, reason codes, wrap-up dispositions, agent
+buttons, live view, queue log and wrap-ups.
 
-Who may do what: administrators configure queues and reason codes; supervisors
+Who may do what: administrators configure queues, reason codes and dispositions; supervisors
 read the live view, move agents between queues and set other agents' states;
 an agent sets their own state; taking a call ringing elsewhere or waiting in a
-queue needs `calls.pickup`; the queue log is for report readers.
+queue needs `calls.pickup`; the queue log and the wrap-ups are for report readers.
+Agents store their wrap-up through the desk (web/desk.py), which knows the call.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from fastapi import APIRouter, Depends, Query
 from ticketline.acd.queuelog import read_log
 from ticketline.acd.runtime import AcdRuntime
 from ticketline.acd.schemas import (
+    DispositionIn,
+    DispositionOut,
     LoginIn,
     MembershipIn,
     MembershipOut,
@@ -25,6 +29,7 @@ from ticketline.acd.schemas import (
     QueueOut,
     ReasonCodeIn,
     ReasonCodeOut,
+    WrapUpOut,
 )
 from ticketline.acd.service import AcdAdmin
 from ticketline.acd.stats import snapshot
@@ -81,6 +86,16 @@ def build_router(acd: AcdAdmin, runtime: AcdRuntime) -> APIRouter:
         if body.code != code:
             raise InvalidInput("code", "the body names another code than the path")
         return await acd.put_reason(who.actor, body)
+
+    @router.get("/dispositions", response_model=list[DispositionOut])
+    async def list_dispositions(_: Agent) -> list[DispositionOut]:
+        return await acd.wrapups.dispositions()
+
+    @router.put("/dispositions/{code}", response_model=DispositionOut)
+    async def put_disposition(code: str, body: DispositionIn, who: Admin) -> DispositionOut:
+        if body.code != code:
+            raise InvalidInput("code", "the body names another code than the path")
+        return await acd.wrapups.put_disposition(who.actor, body)
 
     @router.post("/me/login", status_code=204)
     async def login(body: LoginIn, who: Agent) -> None:
@@ -157,5 +172,17 @@ def build_router(acd: AcdAdmin, runtime: AcdRuntime) -> APIRouter:
             )
             for e in entries
         ]
+
+    @router.get("/wrapups", response_model=list[WrapUpOut])
+    async def wrap_ups(
+        _: Reader,
+        call_id: Short = None,
+        agent: Short = None,
+        customer_id: Short = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> list[WrapUpOut]:
+        return await acd.wrapups.list(
+            call_id=call_id, agent=agent, customer_id=customer_id, limit=limit
+        )
 
     return router

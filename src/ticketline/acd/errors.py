@@ -25,3 +25,7 @@ class NotRinging(Conflict):
 
 class QueueInUse(Conflict):
     code = "acd_queue_in_use"
+
+
+class AlreadyWrappedUp(Conflict):
+    code = "already_wrapped_up"

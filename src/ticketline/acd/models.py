@@ -1,4 +1,5 @@
-"""Tables of the ACD: queues, memberships, not-ready reason codes, the queue log.
+"""Tables of the ACD: queues, memberships, not-ready reason codes, the queue log,
+the wrap-up dispositions and each call's wrap-up.
 
 Queues and memberships are configuration (written by AcdAdmin, audited); the
 queue log is append-only and written in batches by QueueLogWriter.
@@ -79,3 +80,33 @@ class AcdQueueLogRow(Base):
     wait_ms: Mapped[int | None] = mapped_column(Integer)
     talk_ms: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AcdDisposition(Base):
+    """How an agent sums a call up at wrap-up (booked, refunded, complaint...)."""
+
+    __tablename__ = "acd_disposition"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+
+
+class AcdWrapUp(Base):
+    """What the agent recorded when a call ended: disposition, notes, linked records."""
+
+    __tablename__ = "acd_wrap_up"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    call_id: Mapped[str] = mapped_column(String(64), index=True)
+    agent: Mapped[str] = mapped_column(String(64), index=True)
+    queue: Mapped[str | None] = mapped_column(String(32))
+    number: Mapped[str] = mapped_column(String(32))
+    customer_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    disposition: Mapped[str] = mapped_column(String(32), index=True)
+    notes: Mapped[str] = mapped_column(String(2000))
+    order_code: Mapped[str | None] = mapped_column(String(16))
+    work_order_code: Mapped[str | None] = mapped_column(String(20))

@@ -161,6 +161,44 @@ class ReasonCodeOut(ReasonCodeIn):
     pass
 
 
+class DispositionIn(_In):
+    """A wrap-up disposition as an administrator writes it; `position` orders the list."""
+
+    code: Code
+    name_zh: str = Field(min_length=1, max_length=100)
+    name_en: str = Field(min_length=1, max_length=100)
+    position: int = Field(0, ge=0, le=1000)
+    enabled: bool = True
+
+
+class DispositionOut(DispositionIn):
+    pass
+
+
+class WrapUpIn(_In):
+    """What the agent records when a call ends."""
+
+    call_id: str = Field(min_length=1, max_length=64)
+    disposition: Code
+    notes: str = Field("", max_length=2000)
+    order: str = Field("", max_length=16)
+    work_order: str = Field("", pattern=r"^(|WO-[0-9]{4}-[0-9]{4,8})$")
+
+
+class WrapUpOut(BaseModel):
+    id: str
+    at: datetime
+    call_id: str
+    agent: str
+    queue: str | None
+    number: str
+    customer_id: str | None
+    disposition: str
+    notes: str
+    order_code: str | None
+    work_order_code: str | None
+
+
 class LoginIn(_In):
     paused_reason: Code | None = None
 

@@ -26,6 +26,7 @@ from ticketline.acd.schemas import (
     ReasonCodeIn,
     ReasonCodeOut,
 )
+from ticketline.acd.wrapups import WrapUps
 from ticketline.admin import audit
 from ticketline.admin.errors import CodeTaken
 from ticketline.admin.security import Actor
@@ -47,6 +48,7 @@ class AcdAdmin:
         self.bus = bus
         self.admin = admin
         self.runtime = runtime
+        self.wrapups = WrapUps(db, clock, self._audit)
 
     # -- start-up --------------------------------------------------------------------
 

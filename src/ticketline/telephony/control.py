@@ -182,6 +182,8 @@ class CallControl:
                 raise ChannelError(f"leg {channel.id} has ended")
             self.unbridge(channel)
         self.engine.bridge(a.session, b.session)
+        a.sync_voice()
+        b.sync_voice()
         self._bridges[a.id] = self._bridges[b.id] = _Bridge(a, b)
         self.publish(LegBridged(a.call_id, a.id, b.id))
         self.publish(LegBridged(b.call_id, b.id, a.id))
@@ -273,6 +275,7 @@ class CallControl:
             raise ChannelError(f"leg {channel.id} has ended")
         self._bridges.pop(channel.id, None)
         self.engine.join(f"conf-{room}", channel.session)
+        channel.sync_voice()
         self.publish(ConferenceChanged(room, channel.call_id, channel.id, True))
 
     def conference_remove(self, room: str, channel: Channel) -> None:

@@ -64,6 +64,7 @@ class Channel:
         self.leg = leg
         self.session = session
         self.held = False
+        self.muted = False
         self.recorder: Recorder | None = None
         self._recording_started: datetime | None = None
         self._ended = asyncio.Event()
@@ -234,9 +235,7 @@ class Channel:
         if self.held:
             return
         self.held = True
-        group = self.control.engine.group_of(self.session)
-        if group is not None:
-            group.set_muted(self.session, True)
+        self.sync_voice()
         self.start_moh()
         await self._reinvite("sendonly")
         self.control.publish(CallHeld(self.call_id, self.id))
@@ -247,11 +246,26 @@ class Channel:
             return
         self.held = False
         self.stop_moh()
-        group = self.control.engine.group_of(self.session)
-        if group is not None:
-            group.set_muted(self.session, False)
+        self.sync_voice()
         await self._reinvite("sendrecv")
         self.control.publish(CallResumed(self.call_id, self.id))
+
+    # -- mute -----------------------------------------------------------------------------
+
+    def mute(self) -> None:
+        """Nobody hears this leg (it still hears them), across later bridges too."""
+        self.muted = True
+        self.sync_voice()
+
+    def unmute(self) -> None:
+        self.muted = False
+        self.sync_voice()
+
+    def sync_voice(self) -> None:
+        """Whether the others hear this leg: not while it is held or muted."""
+        group = self.control.engine.group_of(self.session)
+        if group is not None:
+            group.set_muted(self.session, self.held or self.muted)
 
     async def _reinvite(self, direction: str) -> None:
         if not self.leg.answered:

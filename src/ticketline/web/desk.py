@@ -21,14 +21,16 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ticketline.acd.agents import AgentState, AgentStateChanged
 from ticketline.acd.events import CallConnected, CallOffered, QueueLogEntry
 from ticketline.acd.runtime import AcdRuntime
 from ticketline.acd.schemas import ReasonCodeOut
+from ticketline.acd.schemas import WrapUpIn as AcdWrapUpIn
 from ticketline.acd.service import AcdAdmin
 from ticketline.acd.stats import snapshot
+from ticketline.acd.wrapups import CallFacts
 from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, require
 from ticketline.admin.service import AdminService
@@ -46,15 +48,6 @@ log = logging.getLogger(__name__)
 
 FLOOR_COALESCE = 0.15
 IVR_MEMORY = 5000
-DISPOSITIONS = (
-    ("booked", "已订票 Booked"),
-    ("changed", "已改签 Changed"),
-    ("refunded", "已退票 Refunded"),
-    ("information", "咨询 Information"),
-    ("complaint", "投诉 Complaint"),
-    ("work_order", "已建工单 Work order created"),
-    ("no_action", "无需处理 No action"),
-)
 
 
 @dataclass
@@ -71,6 +64,7 @@ class DeskCall:
     ivr_keys: tuple[tuple[str, str], ...] = ()
     answered_at: datetime | None = None
     looked_up: bool = True
+    muted: bool = False
 
     def view(self) -> dict[str, Any]:
         return {
@@ -78,6 +72,7 @@ class DeskCall:
             "number": self.number,
             "queue": self.queue,
             "state": self.state,
+            "muted": self.muted,
             "offered_at": self.offered_at.isoformat(),
             "answered_at": self.answered_at.isoformat() if self.answered_at else None,
             "customer": _customer_view(self.caller),
@@ -156,7 +151,10 @@ class DeskFeed:
             "figures": self._figures(principal.username),
             "waiting": self._waiting_for(principal.username),
             "reasons": reasons,
-            "dispositions": [{"code": c, "label": label} for c, label in DISPOSITIONS],
+            "dispositions": [
+                {"code": d.code, "label": f"{d.name_zh} {d.name_en}"}
+                for d in await self.acd.wrapups.dispositions(enabled_only=True)
+            ],
         }
 
     async def floor_snapshot(self, principal: Principal) -> dict[str, Any] | None:
@@ -261,6 +259,12 @@ class DeskFeed:
         self._ivr_paths[event.call_id] = event
         while len(self._ivr_paths) > IVR_MEMORY:
             self._ivr_paths.popitem(last=False)
+
+    async def set_muted(self, username: str, muted: bool) -> None:
+        call = self.calls.get(username)
+        if call is not None:
+            call.muted = muted
+            await self._push_call(username)
 
     async def set_call_state(self, username: str, state: str) -> None:
         call = self.calls.get(username)
@@ -373,6 +377,7 @@ class CallActionIn(_In):
 
 
 class WrapUpIn(_In):
+    call_id: str | None = Field(default=None, min_length=1, max_length=64)
     disposition: str = Field(min_length=1, max_length=32)
     notes: str = Field(default="", max_length=2000)
     order: str = Field(default="", max_length=16)
@@ -381,7 +386,7 @@ class WrapUpIn(_In):
     reason: str | None = Field(default=None, max_length=32)
 
 
-CALL_ACTIONS = ("hold", "resume", "hangup", "transfer", "dtmf")
+CALL_ACTIONS = ("hold", "resume", "mute", "unmute", "hangup", "transfer", "dtmf")
 Agent = Annotated[Principal, Depends(require(Perm.CALLS_HANDLE))]
 
 
@@ -404,15 +409,20 @@ def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
 
     @router.post("/wrapup", status_code=204)
     async def wrap_up(body: WrapUpIn, who: Agent) -> None:
-        """Close the wrap-up with a disposition, then ready or not ready."""
-        codes = {code for code, _ in DISPOSITIONS}
-        if body.disposition not in codes:
-            raise InvalidInput("disposition", f"one of {', '.join(sorted(codes))}")
-        call = feed.calls.pop(who.username, None)
-        if call is not None:
-            log.info(
-                "wrap-up %s by %s: %s %s", call.call_id, who.username, body.disposition, body.notes
-            )
+        """Store the wrap-up (disposition, notes, links), then ready or not ready.
+
+        The page sends the call it showed, so a wrap-up typed while the wrap-up
+        time ran out is still stored; nothing changes when it cannot be stored.
+        """
+        call = feed.calls.get(who.username)
+        if call is not None and body.call_id not in (None, call.call_id):
+            raise CallGone("this call is no longer on your screen")
+        call_id = call.call_id if call is not None else body.call_id
+        if call_id is None:
+            raise InvalidInput("call_id", "there is no call to wrap up")
+        await feed.acd.wrapups.record(who.username, _acd_wrap_up(call_id, body), _facts(call))
+        if feed.calls.get(who.username) is call:
+            feed.calls.pop(who.username, None)
         if body.next == "ready":
             feed.runtime.ready(who.username)
         else:
@@ -420,6 +430,29 @@ def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
         await feed._push_call(who.username)
 
     return router
+
+
+def _acd_wrap_up(call_id: str, body: WrapUpIn) -> AcdWrapUpIn:
+    try:
+        return AcdWrapUpIn(
+            call_id=call_id,
+            disposition=body.disposition,
+            notes=body.notes,
+            order=body.order,
+            work_order=body.work_order.strip().upper(),
+        )
+    except ValidationError as bad:
+        first = bad.errors()[0]
+        field_name = str(first["loc"][0]) if first["loc"] else "body"
+        hint = "like WO-2612-0042" if field_name == "work_order" else first["msg"]
+        raise InvalidInput(field_name, hint) from bad
+
+
+def _facts(call: DeskCall | None) -> CallFacts:
+    if call is None:
+        return CallFacts()
+    customer = call.caller.customer_id if call.caller is not None else None
+    return CallFacts(call.number, call.queue, customer)
 
 
 def _caller_channel(control: CallControl, call_id: str) -> Channel:
@@ -457,6 +490,12 @@ async def _carry_out(
             raise CallGone("your phone is no longer on this call")
         control.bridge(caller, agent)
         await feed.set_call_state(username, "talking")
+    elif action in ("mute", "unmute"):
+        agent = control.bridged_to(caller) or feed.held.get(username)
+        if agent is None or agent.ended:
+            raise CallGone("your phone is no longer on this call")
+        agent.mute() if action == "mute" else agent.unmute()
+        await feed.set_muted(username, action == "mute")
     elif action == "transfer":
         if not body.target:
             raise InvalidInput("target", "a queue, an extension or a number to transfer to")

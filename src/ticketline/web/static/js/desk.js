@@ -128,7 +128,8 @@
       },
       pickup(id) { this.act("POST", "/api/acd/calls/" + encodeURIComponent(id) + "/pickup", {}); },
       finishWrapup(next) {
-        this.act("POST", "/api/desk/wrapup", Object.assign({ next: next }, this.wrap), () => {
+        const call = this.call ? { call_id: this.call.id } : {};
+        this.act("POST", "/api/desk/wrapup", Object.assign({ next: next }, call, this.wrap), () => {
           this.wrap = { disposition: "", notes: "", order: "", work_order: "" };
         });
       },
