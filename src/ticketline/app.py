@@ -73,7 +73,8 @@ from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
 from ticketline.ticketing.worker import ExpiryWorker
 from ticketline.web.context import WebContext
-from ticketline.web.desk import DeskFeed, build_console_router, build_desk_router
+from ticketline.web.desk import DeskFeed
+from ticketline.web.desk_api import build_console_router, build_desk_router
 from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 from ticketline.workorders import api as workorders_api

@@ -126,6 +126,23 @@ async def test_unknown_caller_pops_as_new_caller(served: str, demo_app: Applicat
     assert pop["number"] == "+8613700000000"
 
 
+async def test_a_withheld_number_cannot_be_registered(served: str, demo_app: Application) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent3")
+        async with websockets.connect(f"ws://{served}/ws", additional_headers=agent) as ws:
+            await ws.recv()
+            await demo_app.bus.publish(CallOffered("call-3", "booking", "agent3", "anonymous"))
+            await _until(ws, "call", lambda d: d["call"] is not None)
+            body = {"call_id": "call-3", "name": "无名"}
+            refused = await http.post("/api/desk/register", json=body, headers=agent)
+            stale = await http.post(
+                "/api/desk/register", json={**body, "call_id": "call-9"}, headers=agent
+            )
+    assert refused.status_code == 422
+    assert refused.json()["details"]["field"] == "number"
+    assert stale.status_code == 409
+
+
 async def test_supervisor_floor_follows_agent_states(served: str) -> None:
     async with httpx.AsyncClient(base_url=f"http://{served}") as http:
         boss = await bearer(http, "supervisor")

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -22,6 +23,7 @@ from playwright.async_api import Browser, Page, async_playwright, expect
 from tests.conftest import make_settings
 from tests.web.test_web_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.web.test_web_realtime import _free_port
+from tests.webclient import bearer
 from ticketline.acd.events import CallConnected, CallOffered
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application, build_application
@@ -166,3 +168,30 @@ async def test_a_bad_id_number_is_named_and_nothing_is_booked(
     await desk.get_by_test_id("book").click()
     await expect(desk.get_by_test_id("desk-error")).to_contain_text("id")
     await expect(desk.get_by_test_id("order")).to_be_hidden()
+
+
+async def test_a_new_caller_is_registered_from_the_pop(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    number = "+8613955556666"
+    desk = await _login(browser, served, "agent1", "/desk")
+    await desk.get_by_test_id("go-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
+    await live_app.bus.publish(CallOffered("call-new", "booking", "agent1", number))
+    await expect(desk.get_by_test_id("new-caller")).to_be_visible()
+    await live_app.bus.publish(CallConnected("call-new", "booking", "agent1", number, 1.0))
+
+    await desk.get_by_test_id("register-name").fill("孙丽")
+    await desk.get_by_test_id("register").click()
+    await expect(desk.get_by_test_id("customer-name")).to_have_text("孙丽")
+    known = await live_app.crm.lookup_caller(number)
+    assert (known.known, known.name) == (True, "孙丽")
+
+    async with httpx.AsyncClient(base_url=served) as http:
+        again = await http.post(
+            "/api/desk/register",
+            json={"call_id": "call-new", "name": "孙丽"},
+            headers=await bearer(http, "agent1"),
+        )
+    assert again.status_code == 409  # a double click makes no second customer
+    assert again.json()["code"] == "already_known"

@@ -1,4 +1,4 @@
-"""What the agent desktop and the supervisor console see live, and the desk's actions.
+"""What the agent desktop and the supervisor console see live.
 
 `DeskFeed` listens to the ACD, IVR and telephony events on the bus and keeps,
 per agent, the call on their screen (ringing, talking, held, wrap-up) with the
@@ -6,9 +6,7 @@ screen pop: the CRM's view of the caller and the voice-menu path they took.
 Each change goes to the agent's topic at once; the console's `floor` view is
 rebuilt from the ACD snapshot, coalesced so a burst of events costs one push.
 
-The desk's own API covers what is not already another area's API: controls on
-the current call (hold, resume, hang up, transfer, keys) through the
-call-control API, and finishing wrap-up with a disposition.
+The desk's and the console's own HTTP API is in web/desk_api.py.
 """
 
 from __future__ import annotations
@@ -18,30 +16,23 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from ticketline.acd.agents import AgentState, AgentStateChanged
 from ticketline.acd.events import CallConnected, CallOffered, QueueLogEntry
 from ticketline.acd.runtime import AcdRuntime
 from ticketline.acd.schemas import ReasonCodeOut
-from ticketline.acd.schemas import WrapUpIn as AcdWrapUpIn
 from ticketline.acd.service import AcdAdmin
 from ticketline.acd.stats import snapshot
-from ticketline.acd.wrapups import CallFacts
 from ticketline.admin.permissions import Perm
-from ticketline.admin.security import Principal, require
+from ticketline.admin.security import Principal
 from ticketline.admin.service import AdminService
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock
-from ticketline.core.errors import Conflict, InvalidInput
 from ticketline.crm.lookup import CallerInfo, OpenItemInfo
 from ticketline.crm.service import CustomerService
 from ticketline.ivr.events import IvrCallQueued
-from ticketline.telephony.control import CallControl, TransferFailed
-from ticketline.telephony.control_channel import Channel, ChannelError
+from ticketline.telephony.control_channel import Channel
 from ticketline.web.realtime import FLOOR, Push, RealtimeHub, staff_topic
 
 log = logging.getLogger(__name__)
@@ -260,6 +251,12 @@ class DeskFeed:
         while len(self._ivr_paths) > IVR_MEMORY:
             self._ivr_paths.popitem(last=False)
 
+    async def refresh_caller(self, username: str, call: DeskCall) -> None:
+        """Look the caller up again (after they were registered) and show it."""
+        call.caller = await self.crm.lookup_caller(call.number)
+        if self.calls.get(username) is call:
+            await self._push_call(username)
+
     async def set_muted(self, username: str, muted: bool) -> None:
         call = self.calls.get(username)
         if call is not None:
@@ -353,233 +350,3 @@ def _alerts(live: dict[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return alerts
-
-
-# -- the desk's API ---------------------------------------------------------------------
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CallGone(Conflict):
-    code = "call_gone"
-
-
-class CallActionFailed(Conflict):
-    code = "call_action_failed"
-
-
-class CallActionIn(_In):
-    call_id: str = Field(min_length=1, max_length=64)
-    target: str | None = Field(default=None, min_length=1, max_length=64)
-    digits: str | None = Field(default=None, pattern=r"^[0-9*#A-D]{1,32}$")
-
-
-class WrapUpIn(_In):
-    call_id: str | None = Field(default=None, min_length=1, max_length=64)
-    disposition: str = Field(min_length=1, max_length=32)
-    notes: str = Field(default="", max_length=2000)
-    order: str = Field(default="", max_length=16)
-    work_order: str = Field(default="", max_length=20)
-    next: str = Field(pattern=r"^(ready|not_ready)$")
-    reason: str | None = Field(default=None, max_length=32)
-
-
-CALL_ACTIONS = ("hold", "resume", "mute", "unmute", "hangup", "transfer", "dtmf")
-Agent = Annotated[Principal, Depends(require(Perm.CALLS_HANDLE))]
-
-
-def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
-    router = APIRouter(prefix="/api/desk", tags=["desk"])
-
-    @router.post("/call/{action}", status_code=204)
-    async def call_action(action: str, body: CallActionIn, who: Agent) -> None:
-        """Hold, resume, hang up, transfer or send keys on the agent's current call."""
-        if action not in CALL_ACTIONS:
-            raise InvalidInput("action", f"one of {', '.join(CALL_ACTIONS)}")
-        call = feed.calls.get(who.username)
-        if call is None or call.call_id != body.call_id or call.state == "wrap_up":
-            raise CallGone("this call has ended or is no longer yours")
-        caller = _caller_channel(control, body.call_id)
-        try:
-            await _carry_out(action, body, caller, control, feed, who.username)
-        except (ChannelError, TransferFailed) as failure:
-            raise CallActionFailed(str(failure)) from failure
-
-    @router.post("/wrapup", status_code=204)
-    async def wrap_up(body: WrapUpIn, who: Agent) -> None:
-        """Store the wrap-up (disposition, notes, links), then ready or not ready.
-
-        The page sends the call it showed, so a wrap-up typed while the wrap-up
-        time ran out is still stored; nothing changes when it cannot be stored.
-        """
-        call = feed.calls.get(who.username)
-        if call is not None and body.call_id not in (None, call.call_id):
-            raise CallGone("this call is no longer on your screen")
-        call_id = call.call_id if call is not None else body.call_id
-        if call_id is None:
-            raise InvalidInput("call_id", "there is no call to wrap up")
-        await feed.acd.wrapups.record(who.username, _acd_wrap_up(call_id, body), _facts(call))
-        if feed.calls.get(who.username) is call:
-            feed.calls.pop(who.username, None)
-        if body.next == "ready":
-            feed.runtime.ready(who.username)
-        else:
-            feed.runtime.pause(who.username, body.reason or "after_call")
-        await feed._push_call(who.username)
-
-    return router
-
-
-def _acd_wrap_up(call_id: str, body: WrapUpIn) -> AcdWrapUpIn:
-    try:
-        return AcdWrapUpIn(
-            call_id=call_id,
-            disposition=body.disposition,
-            notes=body.notes,
-            order=body.order,
-            work_order=body.work_order.strip().upper(),
-        )
-    except ValidationError as bad:
-        first = bad.errors()[0]
-        field_name = str(first["loc"][0]) if first["loc"] else "body"
-        hint = "like WO-2612-0042" if field_name == "work_order" else first["msg"]
-        raise InvalidInput(field_name, hint) from bad
-
-
-def _facts(call: DeskCall | None) -> CallFacts:
-    if call is None:
-        return CallFacts()
-    customer = call.caller.customer_id if call.caller is not None else None
-    return CallFacts(call.number, call.queue, customer)
-
-
-def _caller_channel(control: CallControl, call_id: str) -> Channel:
-    """The customer's side of `call_id`: its inbound leg (agents' legs share the call id)."""
-    legs = [c for c in control.channels.values() if call_id in (c.call_id, c.id) and not c.ended]
-    for channel in legs:
-        if channel.leg.direction == "inbound":
-            return channel
-    if legs:
-        return legs[0]
-    raise CallGone("this call has ended")
-
-
-async def _carry_out(
-    action: str,
-    body: CallActionIn,
-    caller: Channel,
-    control: CallControl,
-    feed: DeskFeed,
-    username: str,
-) -> None:
-    if action == "hangup":
-        agent = control.bridged_to(caller) or feed.held.pop(username, None)
-        await (agent if agent is not None and not agent.ended else caller).hangup("normal_clearing")
-    elif action == "hold":
-        agent = control.bridged_to(caller)
-        control.unbridge(caller)
-        caller.start_moh()
-        feed.held[username] = agent
-        await feed.set_call_state(username, "held")
-    elif action == "resume":
-        agent = feed.held.pop(username, None)
-        caller.stop_moh()
-        if agent is None or agent.ended:
-            raise CallGone("your phone is no longer on this call")
-        control.bridge(caller, agent)
-        await feed.set_call_state(username, "talking")
-    elif action in ("mute", "unmute"):
-        agent = control.bridged_to(caller) or feed.held.get(username)
-        if agent is None or agent.ended:
-            raise CallGone("your phone is no longer on this call")
-        agent.mute() if action == "mute" else agent.unmute()
-        await feed.set_muted(username, action == "mute")
-    elif action == "transfer":
-        if not body.target:
-            raise InvalidInput("target", "a queue, an extension or a number to transfer to")
-        await _transfer(caller, body.target, control, feed.runtime)
-    elif action == "dtmf":
-        if not body.digits:
-            raise InvalidInput("digits", "the keys to send")
-        await caller.send_dtmf(body.digits)
-
-
-async def _transfer(
-    caller: Channel, target: str, control: CallControl, runtime: AcdRuntime
-) -> None:
-    """To a queue: the caller waits there again. Elsewhere: a blind transfer that, if
-    nobody answers, puts the caller back in the queue they came from."""
-    if target in runtime.router.queues:
-        await runtime.transfer_to_queue(caller, target)
-        return
-    call = runtime.router.calls.get(caller.call_id)
-    if call is None:
-        await control.blind_transfer(caller, target)
-        return
-    queue, request = call.queue_id, runtime.transferred(caller.call_id, target)
-    if runtime.phones is not None:
-        await runtime.phones.release_agent(caller.call_id, "transferred")
-    try:
-        await control.blind_transfer(caller, target)
-    except TransferFailed:
-        if not caller.ended:
-            await runtime.requeue(caller, queue, request)
-        raise
-
-
-# -- the supervisor's actions -----------------------------------------------------------
-
-SNOOP_ANSWER_SECONDS = 30.0
-Supervisor = Annotated[Principal, Depends(require(Perm.CALLS_SUPERVISE))]
-
-
-class NoExtension(Conflict):
-    code = "no_extension"
-
-
-class ConsoleIn(_In):
-    agent_id: str = Field(min_length=1, max_length=64)
-    mode: str = Field(default="listen", pattern=r"^(listen|whisper|barge)$")
-
-
-def build_console_router(feed: DeskFeed, control: CallControl) -> APIRouter:
-    router = APIRouter(prefix="/api/console", tags=["console"])
-
-    @router.post("/hangup", status_code=204)
-    async def hang_up(body: ConsoleIn, _: Supervisor) -> None:
-        """End the call an agent is on (both sides)."""
-        await _agent_call(feed, control, body.agent_id).hangup("normal_clearing")
-
-    @router.post("/snoop", status_code=204)
-    async def snoop(body: ConsoleIn, who: Supervisor) -> None:
-        """Ring the supervisor's phone and join it to an agent's call: listen, whisper, barge."""
-        caller = _agent_call(feed, control, body.agent_id)
-        agent = control.bridged_to(caller)
-        if agent is None:
-            raise CallGone("the agent is not talking to the caller right now")
-        extension = await _extension_of(feed.admin, who.username)
-        supervisor = await control.dial(extension, caller_id=f"snoop-{body.agent_id}")
-        try:
-            await asyncio.wait_for(supervisor.wait_answered(), SNOOP_ANSWER_SECONDS)
-            control.snoop(supervisor, agent, body.mode)
-        except (TimeoutError, ChannelError) as failure:
-            await supervisor.hangup("no_answer")
-            raise CallActionFailed(f"your phone did not join the call: {failure}") from failure
-
-    return router
-
-
-def _agent_call(feed: DeskFeed, control: CallControl, agent_id: str) -> Channel:
-    call = feed.calls.get(agent_id)
-    if call is None or call.state == "wrap_up":
-        raise CallGone(f"{agent_id} is not on a call")
-    return _caller_channel(control, call.call_id)
-
-
-async def _extension_of(admin: AdminService, username: str) -> str:
-    for extension, owner in await admin.list_extensions():
-        if owner == username and extension.enabled:
-            return extension.number
-    raise NoExtension("you have no phone extension to listen with; ask an administrator")

@@ -51,6 +51,7 @@
       reason: "",
       transferTarget: "",
       dtmf: "",
+      newCustomer: { name: "", gender: "U" },
       wrap: { disposition: "", notes: "", order: "", work_order: "" },
       trip: { from: "", to: "", date: new Date().toISOString().slice(0, 10), results: [] },
       chosen: null,
@@ -125,6 +126,11 @@
       control(action, extra) {
         if (!this.call) return;
         this.act("POST", "/api/desk/call/" + action, Object.assign({ call_id: this.call.id }, extra || {}));
+      },
+      register() {
+        if (!this.call) return;
+        const body = { call_id: this.call.id, name: this.newCustomer.name.trim(), gender: this.newCustomer.gender };
+        this.act("POST", "/api/desk/register", body, () => { this.newCustomer = { name: "", gender: "U" }; });
       },
       pickup(id) { this.act("POST", "/api/acd/calls/" + encodeURIComponent(id) + "/pickup", {}); },
       finishWrapup(next) {
