@@ -187,3 +187,28 @@ async def test_console_actions_need_a_supervisor_and_a_live_call(served: str) ->
         assert "mode" in wrong.text
         hung = await http.post("/api/console/hangup", json={"agent_id": "agent2"}, headers=boss)
         assert hung.status_code == 409
+
+
+async def test_a_second_desk_of_the_same_agent_takes_over(
+    served: str, demo_app: Application
+) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent2")
+    desk_url = f"ws://{served}/ws?desk=1"
+    async with websockets.connect(desk_url, additional_headers=agent) as first:
+        await first.recv()  # its snapshot
+        async with websockets.connect(f"ws://{served}/ws", additional_headers=agent) as other_tab:
+            await other_tab.recv()  # a non-desk page of the same person is left alone
+            async with websockets.connect(desk_url, additional_headers=agent) as second:
+                assert json.loads(await second.recv())["type"] == "snapshot"
+                told = json.loads(await asyncio.wait_for(first.recv(), timeout=5))
+                assert told == {"type": "taken_over"}
+                with pytest.raises(websockets.ConnectionClosed) as closed:
+                    await asyncio.wait_for(first.recv(), timeout=5)
+                assert closed.value.rcvd is not None
+                assert closed.value.rcvd.code == 4409
+
+                await demo_app.bus.publish(CallOffered("call-5", "booking", "agent2", CALLER))
+                pop = (await _until(second, "call", lambda d: d["call"] is not None))["call"]
+                assert pop["id"] == "call-5"  # the new desk serves the call
+                await _until(other_tab, "call", lambda d: d["call"] is not None)

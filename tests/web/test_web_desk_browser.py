@@ -195,3 +195,15 @@ async def test_a_new_caller_is_registered_from_the_pop(
         )
     assert again.status_code == 409  # a double click makes no second customer
     assert again.json()["code"] == "already_known"
+
+
+async def test_opening_the_desk_again_takes_over_from_the_first_window(
+    served: str, browser: Browser
+) -> None:
+    first = await _login(browser, served, "agent2", "/desk")
+    second = await _login(browser, served, "agent2", "/desk")
+    await expect(first.get_by_test_id("desk-error")).to_contain_text("另一个窗口")
+    await expect(first.get_by_test_id("go-ready")).to_be_disabled()
+    await second.get_by_test_id("go-ready").click()
+    await expect(second.get_by_test_id("agent-state")).to_have_text("就绪")
+    await expect(second.get_by_test_id("desk-error")).to_be_hidden()

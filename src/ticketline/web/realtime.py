@@ -10,6 +10,11 @@ shows the same state as before (the current call, the agent's state).
 
 A slow client never slows the others: each connection has a bounded queue and
 is closed when it overflows; its reconnect gets a snapshot.
+
+An agent has one desktop: a desk page connects with `?desk=1`, and a second
+desk of the same person takes over. The first is told (`taken_over`) and
+closed with 4409, and its page stops reconnecting, so two screens never act
+on one agent's calls at once.
 """
 
 from __future__ import annotations
@@ -67,6 +72,13 @@ class SlowClient(Exception):
     """The client did not keep up; it is disconnected and will resync by snapshot."""
 
 
+class TakenOver(Exception):
+    """The same agent opened their desk elsewhere; this one is closed for good."""
+
+
+TAKEN_OVER = 4409
+
+
 @dataclass(eq=False)
 class Subscriber:
     topics: frozenset[str]
@@ -74,6 +86,7 @@ class Subscriber:
         default_factory=lambda: asyncio.Queue(maxsize=QUEUE_LIMIT)
     )
     overflowed: bool = False
+    replaced: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, item: Delivered) -> None:
         try:
@@ -98,6 +111,7 @@ class RealtimeHub:
         self._history: deque[Delivered] = deque(maxlen=history)
         self._subscribers: set[Subscriber] = set()
         self._snapshots: dict[str, SnapshotProvider] = {}
+        self._desks: dict[str, Subscriber] = {}
 
     @property
     def last_seq(self) -> int:
@@ -113,6 +127,16 @@ class RealtimeHub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers.discard(subscriber)
+        for staff_id, desk in list(self._desks.items()):
+            if desk is subscriber:
+                del self._desks[staff_id]
+
+    def claim_desk(self, staff_id: str, subscriber: Subscriber) -> None:
+        """`subscriber` is now this person's desk; an earlier one is told to close."""
+        earlier = self._desks.get(staff_id)
+        self._desks[staff_id] = subscriber
+        if earlier is not None and earlier is not subscriber:
+            earlier.replaced.set()
 
     def publish(self, push: Push) -> int:
         self._last = next(self._seq)
@@ -157,10 +181,12 @@ def build_realtime_router(hub: RealtimeHub, authenticate: Authenticate) -> APIRo
         await websocket.accept()
         topics = topics_for(principal)
         subscriber = hub.subscribe(topics)
+        if websocket.query_params.get("desk") == "1":
+            hub.claim_desk(principal.staff_id, subscriber)
         try:
             await _resync(websocket, hub, principal, topics, websocket.query_params.get("since"))
             await _pump(websocket, subscriber)
-        except (WebSocketDisconnect, SlowClient):
+        except (WebSocketDisconnect, SlowClient, TakenOver):
             pass
         finally:
             hub.unsubscribe(subscriber)
@@ -193,9 +219,16 @@ async def _resync(
 async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
     receiving = asyncio.ensure_future(websocket.receive_text())
     getting = asyncio.ensure_future(subscriber.queue.get())
+    replaced = asyncio.ensure_future(subscriber.replaced.wait())
     try:
         while True:
-            done, _ = await asyncio.wait({receiving, getting}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {receiving, getting, replaced}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if replaced in done:
+                await websocket.send_text('{"type":"taken_over"}')
+                await websocket.close(code=TAKEN_OVER)
+                raise TakenOver
             if getting in done:
                 if subscriber.overflowed:
                     await websocket.close(code=4408)
@@ -209,6 +242,7 @@ async def _pump(websocket: WebSocket, subscriber: Subscriber) -> None:
     finally:
         receiving.cancel()
         getting.cancel()
+        replaced.cancel()
 
 
 def _same_origin(websocket: WebSocket) -> bool:

@@ -52,6 +52,7 @@
       transferTarget: "",
       dtmf: "",
       newCustomer: { name: "", gender: "U" },
+      takenOver: false,
       wrap: { disposition: "", notes: "", order: "", work_order: "" },
       trip: { from: "", to: "", date: new Date().toISOString().slice(0, 10), results: [] },
       chosen: null,
@@ -62,6 +63,11 @@
 
       init() {
         window.addEventListener("tl:status", (e) => { this.connected = e.detail.connected; });
+        window.addEventListener("tl:taken_over", () => {
+          this.takenOver = true;
+          this.busy = true;  // every button off: the other desktop acts now
+          this.error = (window.TL_TEXT || {}).takenOver;
+        });
         window.addEventListener("tl:snapshot", (e) => this.applySnapshot(e.detail.desk));
         window.addEventListener("tl:push", (e) => this.applyPush(e.detail));
         setInterval(() => { this.now = Date.now(); }, 500);
@@ -98,7 +104,7 @@
       yuan: yuan,
 
       async act(method, path, body, done) {
-        if (this.busy) return;
+        if (this.busy || this.takenOver) return;
         this.busy = true;
         this.error = "";
         this.notice = "";

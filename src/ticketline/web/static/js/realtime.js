@@ -7,6 +7,8 @@
   let delay = 500;
   let socket = null;
   let pinger = null;
+  let stopped = false;
+  const isDesk = location.pathname === "/desk";
 
   function emit(name, detail) {
     window.dispatchEvent(new CustomEvent(name, { detail: detail }));
@@ -18,8 +20,11 @@
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const since = lastSeq ? "?since=" + lastSeq : "";
-    socket = new WebSocket(scheme + "://" + location.host + "/ws" + since);
+    const query = [];
+    if (lastSeq) query.push("since=" + lastSeq);
+    if (isDesk) query.push("desk=1");
+    const suffix = query.length ? "?" + query.join("&") : "";
+    socket = new WebSocket(scheme + "://" + location.host + "/ws" + suffix);
     socket.onopen = function () {
       delay = 500;
       emit("tl:status", { connected: true });
@@ -30,14 +35,18 @@
       if (frame.type === "snapshot") {
         remember(frame.seq);
         emit("tl:snapshot", frame.data);
+      } else if (frame.type === "taken_over") {
+        stopped = true;  // this person's desk is open elsewhere now
+        emit("tl:taken_over", {});
       } else if (frame.type === "push") {
         remember(frame.seq);
         emit("tl:push", { kind: frame.kind, data: frame.data, seq: frame.seq });
       }
     };
-    socket.onclose = function () {
+    socket.onclose = function (event) {
       clearInterval(pinger);
       emit("tl:status", { connected: false });
+      if (stopped || event.code === 4409) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);
     };
