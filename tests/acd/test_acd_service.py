@@ -13,11 +13,12 @@ from pydantic import ValidationError
 from tests.acd.phones import CallRef, FakePhones
 from ticketline.acd.config import OverflowKind, SkillNeed
 from ticketline.acd.errors import UnknownAgent, UnknownQueue
-from ticketline.acd.ports import CallerInfo, EnqueueStatus
+from ticketline.acd.ports import CallerInfo, EnqueueStatus, WaitingKeys
 from ticketline.acd.queuelog import QueueEvent, read_log
 from ticketline.acd.runtime import AcdRuntime, build_runtime
 from ticketline.acd.schemas import MembershipIn, OverflowIn, QueueIn, ReasonCodeIn, SkillNeedIn
 from ticketline.acd.service import AcdAdmin
+from ticketline.acd.telephony_port import key_hints
 from ticketline.admin.permissions import Role
 from ticketline.admin.schemas import ExtensionCreate, SkillIn, SkillLevel, StaffCreate
 from ticketline.admin.security import SYSTEM
@@ -301,3 +302,10 @@ async def test_a_new_process_loads_queues_members_and_reasons(acd: Application) 
     assert fresh.reasons == {"lunch"}
     members = await acd.acd.list_members("booking")
     assert [(m.agent, m.penalty) for m in members] == [("limin", 0), ("wang", 2)]
+
+
+def test_callers_hear_the_keys_of_their_queue_in_their_language() -> None:
+    both = WaitingKeys(message="1", callback="#")
+    assert key_hints(both, "zh") == "如需留言，请按1。如需挂机等候回电并保留排队位置，请按井号键。"
+    assert key_hints(WaitingKeys(message="*"), "en") == "To leave a message, press star."
+    assert key_hints(WaitingKeys(), "en") == ""

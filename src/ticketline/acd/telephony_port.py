@@ -80,6 +80,11 @@ def key_hints(keys: WaitingKeys, lang: str) -> str:
     return ("" if lang == "zh" else " ").join(said)
 
 
+def _key_name(key: str | None) -> str:
+    """A key as it may stand in a prompt recording's file name."""
+    return {None: "none", "*": "star", "#": "hash"}.get(key, key or "none")
+
+
 class AcdCalls(Protocol):
     """What the phones report back to (the ACD runtime)."""
 
@@ -352,6 +357,9 @@ class ControlPhones:
         text = self._prompt_text(call_id, prompt, variables, lang)
         if not text:
             return None
+        if prompt == "acd.keys":  # a recording made for one queue's keys fits only those
+            keys = self._keys.get(call_id, NO_KEYS)
+            prompt = f"acd.keys.{_key_name(keys.message)}.{_key_name(keys.callback)}"
         try:
             return await self.speak(prompt, text, lang)
         except Exception:
