@@ -27,6 +27,7 @@ from ticketline.crm.schemas import CustomerCreate, Gender, LocaleName, Name, Pho
 from ticketline.telephony.control import CallControl, TransferFailed
 from ticketline.telephony.control_channel import Channel, ChannelError
 from ticketline.web.desk import DeskCall, DeskFeed
+from ticketline.web.desk_dial import Dialer
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ class RegisterIn(_In):
     locale: LocaleName = "zh_CN"
 
 
+class DialIn(_In):
+    number: str = Field(min_length=3, max_length=32)
+
+
 class AlreadyKnown(Conflict):
     code = "already_known"
 
@@ -95,6 +100,13 @@ def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
             await _carry_out(action, body, caller, control, feed, who.username)
         except (ChannelError, TransferFailed) as failure:
             raise CallActionFailed(str(failure)) from failure
+
+    dialer = Dialer(feed, control)
+
+    @router.post("/dial", status_code=202)
+    async def dial(body: DialIn, who: Agent) -> dict[str, str]:
+        """Click to call: the agent's phone rings, then the customer's."""
+        return {"call_id": await dialer.dial(who.username, body.number)}
 
     @router.post("/register", status_code=201)
     async def register(body: RegisterIn, who: Agent) -> dict[str, str]:
@@ -162,10 +174,11 @@ def _facts(call: DeskCall | None) -> CallFacts:
 
 
 def _caller_channel(control: CallControl, call_id: str) -> Channel:
-    """The customer's side of `call_id`: its inbound leg (agents' legs share the call id)."""
+    """The customer's side of `call_id`: the inbound leg, or the leg a click to dial
+    called (agents' legs share the call id)."""
     legs = [c for c in control.channels.values() if call_id in (c.call_id, c.id) and not c.ended]
     for channel in legs:
-        if channel.leg.direction == "inbound":
+        if channel.leg.direction == "inbound" or channel.leg.role == "outbound":
             return channel
     if legs:
         return legs[0]

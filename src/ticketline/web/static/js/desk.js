@@ -52,6 +52,7 @@
       transferTarget: "",
       dtmf: "",
       newCustomer: { name: "", gender: "U" },
+      dialNumber: "",
       takenOver: false,
       wrap: { disposition: "", notes: "", order: "", work_order: "" },
       trip: { from: "", to: "", date: new Date().toISOString().slice(0, 10), results: [] },
@@ -132,6 +133,10 @@
       control(action, extra) {
         if (!this.call) return;
         this.act("POST", "/api/desk/call/" + action, Object.assign({ call_id: this.call.id }, extra || {}));
+      },
+      dial() {
+        const number = this.dialNumber.trim();
+        this.act("POST", "/api/desk/dial", { number: number }, () => { this.dialNumber = ""; });
       },
       register() {
         if (!this.call) return;
