@@ -207,3 +207,39 @@ async def test_opening_the_desk_again_takes_over_from_the_first_window(
     await second.get_by_test_id("go-ready").click()
     await expect(second.get_by_test_id("agent-state")).to_have_text("就绪")
     await expect(second.get_by_test_id("desk-error")).to_be_hidden()
+
+
+async def test_a_refund_shows_the_fee_before_it_is_confirmed(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    desk = await _login(browser, served, "agent1", "/desk")
+    in_three_days = (date.today() + timedelta(days=3)).isoformat()
+    await desk.get_by_test_id("trip-from").fill("北京南")
+    await desk.get_by_test_id("trip-to").fill("上海虹桥")
+    await desk.get_by_test_id("trip-date").fill(in_three_days)
+    await desk.get_by_test_id("trip-search").click()
+    await desk.get_by_test_id("trip-results").locator("button.fare:enabled").first.click()
+    await desk.get_by_test_id("passenger-name-0").fill("钱伟")
+    await desk.get_by_test_id("passenger-id-0").fill("11010519491231002X")
+    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
+    await desk.get_by_test_id("book").click()
+    booked = desk.get_by_test_id("booking-code")
+    await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
+    code = await booked.inner_text()
+    await desk.get_by_test_id("pay-cash").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+
+    await desk.reload()  # a later call: the agent opens the order by its code
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("已登出")  # the page is live
+    await desk.get_by_test_id("open-order-code").fill(code.lower())
+    await desk.get_by_test_id("open-order").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+    await desk.get_by_test_id("refund").click()
+    quote = await live_app.ticketing.refund_rules(code)
+    assert quote.allowed
+    await expect(desk.get_by_test_id("refund-fee")).to_have_text(f"{quote.fee_fen / 100:.2f}")
+    await expect(desk.get_by_test_id("refund-amount")).to_have_text(f"{quote.refund_fen / 100:.2f}")
+    assert (await live_app.ticketing.order_status(code)).state == "paid"  # nothing done yet
+    await desk.get_by_test_id("refund-confirm").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("refunded")
+    assert (await live_app.ticketing.order_status(code)).state == "refunded"

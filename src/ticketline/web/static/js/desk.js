@@ -61,6 +61,8 @@
       passengers: [{ name: "", id_type: "id_card", id_number: "", passenger_type: "adult" }],
       contactPhone: "",
       order: null,
+      quote: null,
+      orderCode: "",
 
       init() {
         window.addEventListener("tl:status", (e) => { this.connected = e.detail.connected; });
@@ -205,6 +207,31 @@
         this.act("POST", "/api/ticketing/orders/" + this.order.code + "/issue", {}, (r) => {
           this.order = r;
           this.notice = "sms";
+        });
+      },
+      openOrder() {
+        const code = encodeURIComponent(this.orderCode.trim());
+        this.act("GET", "/api/ticketing/orders/" + code, undefined, (r) => {
+          this.order = r;
+          this.quote = null;
+          this.wrap.order = r.code;
+        });
+      },
+      refundQuote() {
+        this.act("GET", "/api/ticketing/orders/" + this.order.code + "/refund-quote", undefined, (r) => {
+          this.quote = r;
+        });
+      },
+      refund() {
+        // The amount shown is the amount confirmed: the server refuses if the rules moved on.
+        const body = {
+          expected_refund_fen: this.quote.refund_fen,
+          method: "cash",
+          key: "desk-refund-" + this.order.code + "-" + Date.now(),
+        };
+        this.act("POST", "/api/ticketing/orders/" + this.order.code + "/refund", body, (r) => {
+          this.order = r;
+          this.quote = null;
         });
       },
     };
