@@ -309,3 +309,26 @@ def test_callers_hear_the_keys_of_their_queue_in_their_language() -> None:
     assert key_hints(both, "zh") == "如需留言，请按1。如需挂机等候回电并保留排队位置，请按井号键。"
     assert key_hints(WaitingKeys(message="*"), "en") == "To leave a message, press star."
     assert key_hints(WaitingKeys(), "en") == ""
+
+
+async def test_the_periodic_message_follows_the_position_in_the_callers_language(
+    acd: Application, clock: FixedClock
+) -> None:
+    await booking(acd, announce_every=30, periodic_message_zh="春运期间请提前购票。",
+                  periodic_message_en="Book early during the holidays.")  # fmt: skip
+    runtime = acd.acd_runtime
+    runtime.login("limin", paused_reason="lunch")
+    await runtime.enqueue(CallRef("zh1"), "booking", [], 0, CallerInfo())
+    await runtime.enqueue(CallRef("en1"), "booking", [], 0, CallerInfo(language="en"))
+    clock.advance(timedelta(seconds=30))
+    runtime.tick()
+    await runtime.settle()
+    said = {p[1]: p for p in phones(acd).of("play")}
+    assert "春运期间请提前购票。" in said["zh1"]
+    assert "Book early during the holidays." in said["en1"]
+    assert "2" in said["en1"]  # the position comes first, as before
+
+
+def test_a_periodic_message_is_limited() -> None:
+    with pytest.raises(ValidationError):
+        QueueIn(code="q", name_zh="队", name_en="Q", periodic_message_en="x" * 301)

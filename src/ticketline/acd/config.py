@@ -17,6 +17,7 @@ MAX_PRIORITY = 9
 MIN_LEVEL = 1
 MAX_LEVEL = 5
 WAITING_KEYS = frozenset("0123456789*#")
+MAX_MESSAGE = 300
 
 
 class Strategy(StrEnum):
@@ -120,7 +121,9 @@ class QueueConfig:
 
     `message_key` and `callback_key` are the keys a waiting caller may press to
     leave a message in the queue's box, or to hang up and be called back while
-    keeping their place (None: that key does nothing).
+    keeping their place (None: that key does nothing). The periodic message
+    (e.g. a holiday notice) follows each position announcement, in the caller's
+    language.
     """
 
     id: str
@@ -145,6 +148,8 @@ class QueueConfig:
     default_handle_time: int = 180
     message_key: str | None = None
     callback_key: str | None = None
+    periodic_message_zh: str = ""
+    periodic_message_en: str = ""
 
     def __post_init__(self) -> None:
         _check(bool(self.id) and len(self.id) <= 32, "id", "1-32 characters")
@@ -159,6 +164,9 @@ class QueueConfig:
         _check(self.last_agent_window >= 0, "last_agent_window", "must not be negative")
         _check(self.announce_every >= 0, "announce_every", "must not be negative")
         _check(self.default_handle_time >= 1, "default_handle_time", "at least 1 second")
+        for name, text in (("periodic_message_zh", self.periodic_message_zh),
+                           ("periodic_message_en", self.periodic_message_en)):  # fmt: skip
+            _check(len(text) <= MAX_MESSAGE, name, f"at most {MAX_MESSAGE} characters")
         for name, key in (("message_key", self.message_key), ("callback_key", self.callback_key)):
             _check(key is None or key in WAITING_KEYS, name, "one key: 0-9, * or #")
         both = self.message_key is not None and self.callback_key is not None

@@ -475,6 +475,9 @@ class AcdRuntime:
                 await phones.stop_ringing(work.call_id, extension)
         elif isinstance(work, Announce):
             variables = {"position": str(work.position), "wait": str(work.estimated_wait or "")}
+            message = self._periodic_message(work.call_id, work.queue_id)
+            if message:
+                variables["message"] = message
             await phones.play(work.call_id, "acd.position", variables)
         elif isinstance(work, StartMusic):
             await phones.start_music(work.call_id, work.music, work.keys)
@@ -482,6 +485,14 @@ class AcdRuntime:
             await self._connect(phones, work)
         elif isinstance(work, GiveBack):
             await self._give_back(phones, work)
+
+    def _periodic_message(self, call_id: str, queue_id: str) -> str:
+        state = self.router.queues.get(queue_id)
+        if state is None:
+            return ""
+        config = state.config
+        zh = self.language_of(call_id) == "zh"
+        return config.periodic_message_zh if zh else config.periodic_message_en
 
     async def _connect(self, phones: AgentPhones, work: Connect) -> None:
         if work.callback_number is not None:

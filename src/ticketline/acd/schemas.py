@@ -71,6 +71,8 @@ class QueueIn(_In):
     default_handle_time: int = Field(180, ge=1, le=86400)
     message_key: WaitingKey | None = None
     callback_key: WaitingKey | None = None
+    periodic_message_zh: str = Field("", max_length=300)
+    periodic_message_en: str = Field("", max_length=300)
     enabled: bool = True
 
     def to_config(self) -> QueueConfig:
@@ -103,6 +105,8 @@ class QueueIn(_In):
             default_handle_time=self.default_handle_time,
             message_key=self.message_key,
             callback_key=self.callback_key,
+            periodic_message_zh=self.periodic_message_zh.strip(),
+            periodic_message_en=self.periodic_message_en.strip(),
         )
 
     def settings(self) -> dict[str, Any]:

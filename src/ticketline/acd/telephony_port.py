@@ -373,9 +373,11 @@ class ControlPhones:
         if texts is None:
             return ""
         values = dict(variables)
+        message = values.pop("message", "")
         if "wait" in values:
             values["wait"] = spoken_wait(values["wait"], lang)
-        return texts[lang].format(**values)
+        text = texts[lang].format(**values)
+        return f"{text} {message}" if message else text
 
     async def to_voicemail(self, call_id: str, queue_id: str) -> None:
         caller = self.caller(call_id)
