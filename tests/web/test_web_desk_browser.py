@@ -83,6 +83,23 @@ async def _login(browser: Browser, url: str, username: str, path: str) -> Page:
     return page
 
 
+async def _book_one(
+    desk: Page, stations: tuple[str, str], day: date, name: str, id_number: str
+) -> None:
+    """Search a trip, take the first fare with seats and book it for one passenger."""
+    await desk.get_by_test_id("trip-from").fill(stations[0])
+    await desk.get_by_test_id("trip-to").fill(stations[1])
+    await desk.get_by_test_id("trip-date").fill(day.isoformat())
+    await desk.get_by_test_id("trip-search").click()
+    results = desk.get_by_test_id("trip-results")
+    await expect(results).to_be_visible()
+    await results.locator("button.fare:enabled").first.click()
+    await desk.get_by_test_id("passenger-name-0").fill(name)
+    await desk.get_by_test_id("passenger-id-0").fill(id_number)
+    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
+    await desk.get_by_test_id("book").click()
+
+
 async def test_ready_pop_wallboard_and_reload(
     served: str, browser: Browser, live_app: Application, tmp_path: Path
 ) -> None:
@@ -127,18 +144,8 @@ async def test_agent_sells_a_ticket_from_the_desk(
     served: str, browser: Browser, live_app: Application
 ) -> None:
     desk = await _login(browser, served, "agent1", "/desk")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    await desk.get_by_test_id("trip-from").fill("北京南")
-    await desk.get_by_test_id("trip-to").fill("上海虹桥")
-    await desk.get_by_test_id("trip-date").fill(tomorrow)
-    await desk.get_by_test_id("trip-search").click()
-    results = desk.get_by_test_id("trip-results")
-    await expect(results).to_be_visible()
-    await results.locator("button.fare:enabled").first.click()
-    await desk.get_by_test_id("passenger-name-0").fill("钱伟")
-    await desk.get_by_test_id("passenger-id-0").fill("11010519491231002X")
-    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
-    await desk.get_by_test_id("book").click()
+    tomorrow = date.today() + timedelta(days=1)
+    await _book_one(desk, ("北京南", "上海虹桥"), tomorrow, "钱伟", "11010519491231002X")
     code = desk.get_by_test_id("booking-code")
     await expect(code).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
     await desk.get_by_test_id("pay-cash").click()
@@ -156,16 +163,8 @@ async def test_a_bad_id_number_is_named_and_nothing_is_booked(
     served: str, browser: Browser
 ) -> None:
     desk = await _login(browser, served, "agent2", "/desk")
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    await desk.get_by_test_id("trip-from").fill("VNP")
-    await desk.get_by_test_id("trip-to").fill("AOH")
-    await desk.get_by_test_id("trip-date").fill(tomorrow)
-    await desk.get_by_test_id("trip-search").click()
-    await desk.get_by_test_id("trip-results").locator("button.fare:enabled").first.click()
-    await desk.get_by_test_id("passenger-name-0").fill("孙丽")
-    await desk.get_by_test_id("passenger-id-0").fill("110105194912310021")
-    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
-    await desk.get_by_test_id("book").click()
+    tomorrow = date.today() + timedelta(days=1)
+    await _book_one(desk, ("VNP", "AOH"), tomorrow, "孙丽", "110105194912310021")
     await expect(desk.get_by_test_id("desk-error")).to_contain_text("id")
     await expect(desk.get_by_test_id("order")).to_be_hidden()
 
@@ -213,16 +212,8 @@ async def test_a_refund_shows_the_fee_before_it_is_confirmed(
     served: str, browser: Browser, live_app: Application
 ) -> None:
     desk = await _login(browser, served, "agent1", "/desk")
-    in_three_days = (date.today() + timedelta(days=3)).isoformat()
-    await desk.get_by_test_id("trip-from").fill("北京南")
-    await desk.get_by_test_id("trip-to").fill("上海虹桥")
-    await desk.get_by_test_id("trip-date").fill(in_three_days)
-    await desk.get_by_test_id("trip-search").click()
-    await desk.get_by_test_id("trip-results").locator("button.fare:enabled").first.click()
-    await desk.get_by_test_id("passenger-name-0").fill("钱伟")
-    await desk.get_by_test_id("passenger-id-0").fill("11010519491231002X")
-    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
-    await desk.get_by_test_id("book").click()
+    in_three_days = date.today() + timedelta(days=3)
+    await _book_one(desk, ("北京南", "上海虹桥"), in_three_days, "钱伟", "11010519491231002X")
     booked = desk.get_by_test_id("booking-code")
     await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
     code = await booked.inner_text()
