@@ -234,3 +234,48 @@ async def test_a_refund_shows_the_fee_before_it_is_confirmed(
     await desk.get_by_test_id("refund-confirm").click()
     await expect(desk.get_by_test_id("order-state")).to_have_text("refunded")
     assert (await live_app.ticketing.order_status(code)).state == "refunded"
+
+
+async def test_a_change_shows_fee_and_difference_before_it_moves_the_ticket(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    desk = await _login(browser, served, "agent2", "/desk")
+    in_three_days = date.today() + timedelta(days=3)
+    await _book_one(desk, ("北京南", "上海虹桥"), in_three_days, "钱伟", "11010519491231002X")
+    booked = desk.get_by_test_id("booking-code")
+    await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
+    code = await booked.inner_text()
+    await desk.get_by_test_id("pay-cash").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+
+    await desk.get_by_test_id("change").click()
+    await expect(desk.get_by_test_id("trip-from")).to_have_value("北京南")  # the ticket's journey
+    await expect(desk.get_by_test_id("booking-form")).to_be_hidden()
+    await desk.get_by_test_id("trip-date").fill((in_three_days + timedelta(days=1)).isoformat())
+    await desk.get_by_test_id("trip-search").click()
+    first_trip = desk.get_by_test_id("trip-results").locator("tbody tr").first
+    await first_trip.locator("button.fare:enabled").last.click()  # another day, another class
+    fee = desk.get_by_test_id("change-fee")
+    await expect(fee).to_be_visible()
+    chosen = await desk.evaluate(
+        "(() => { const d = Alpine.$data(document.querySelector('[data-testid=desk]'));"
+        " return [d.chosen.trip_id, d.seatClass]; })()"
+    )
+    quote = await live_app.ticketing.change_rules(code, chosen[0], chosen[1])
+    assert quote.allowed
+    await expect(fee).to_have_text(f"{quote.fee_fen / 100:.2f}")
+    difference = desk.get_by_test_id("change-difference")
+    await expect(difference).to_have_text(f"{abs(quote.difference_fen) / 100:.2f}")
+    direction = "退还客户" if quote.difference_fen < 0 else "需补收"
+    await expect(desk.get_by_test_id("change-panel")).to_contain_text(direction)
+    assert (await live_app.ticketing.order_status(code)).state == "paid"  # nothing moved yet
+
+    await desk.get_by_test_id("change-confirm").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("changed")
+    await expect(desk.get_by_test_id("order-tickets")).to_contain_text(
+        (in_three_days + timedelta(days=1)).isoformat()
+    )
+    order = await live_app.ticketing.order_status(code)
+    active = [t for t in order.tickets if t.status == "active"]
+    assert [t.service_date for t in active] == [in_three_days + timedelta(days=1)]
+    assert order.paid_fen == order.total_fen  # the difference was settled in cash

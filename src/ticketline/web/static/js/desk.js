@@ -63,6 +63,8 @@
       order: null,
       quote: null,
       orderCode: "",
+      changing: null,  // the tickets being moved while the agent picks the new trip
+      changeQuote: null,
 
       init() {
         window.addEventListener("tl:status", (e) => { this.connected = e.detail.connected; });
@@ -170,7 +172,7 @@
           this.trip.toCode = to;
           this.trip.results = await api("GET", "/api/ticketing/search?" + q.toString());
           this.chosen = null;
-          this.order = null;
+          if (!this.changing) this.order = null;
         } catch (err) {
           this.error = err.message;
         } finally {
@@ -178,7 +180,12 @@
         }
       },
       time(iso) { return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); },
-      choose(trip, seatClass) { this.chosen = trip; this.seatClass = seatClass; this.order = null; },
+      choose(trip, seatClass) {
+        this.chosen = trip;
+        this.seatClass = seatClass;
+        if (this.changing) this.quoteChange();
+        else this.order = null;
+      },
       addPassenger() { this.passengers.push({ name: "", id_type: "id_card", id_number: "", passenger_type: "adult" }); },
       removePassenger(i) { if (this.passengers.length > 1) this.passengers.splice(i, 1); },
       book() {
@@ -214,6 +221,8 @@
         this.act("GET", "/api/ticketing/orders/" + code, undefined, (r) => {
           this.order = r;
           this.quote = null;
+          this.changing = null;
+          this.changeQuote = null;
           this.wrap.order = r.code;
         });
       },
@@ -232,6 +241,48 @@
         this.act("POST", "/api/ticketing/orders/" + this.order.code + "/refund", body, (r) => {
           this.order = r;
           this.quote = null;
+        });
+      },
+      startChange() {
+        // One journey at a time, as the server wants: the first active ticket's.
+        const active = this.order.tickets.filter((t) => t.status === "active");
+        if (!active.length) return;
+        const first = active[0];
+        const same = (t) => t.service === first.service && t.service_date === first.service_date
+          && t.from_station === first.from_station && t.to_station === first.to_station;
+        this.changing = { code: this.order.code, ticketIds: active.filter(same).map((t) => t.id) };
+        this.changeQuote = null;
+        this.quote = null;
+        this.chosen = null;
+        this.trip.from = first.from_station;
+        this.trip.to = first.to_station;
+        this.trip.date = first.service_date;
+        this.trip.results = [];
+      },
+      cancelChange() {
+        this.changing = null;
+        this.changeQuote = null;
+        this.chosen = null;
+      },
+      changeBody() {
+        return { ticket_ids: this.changing.ticketIds, trip_id: this.chosen.trip_id, class_code: this.seatClass };
+      },
+      quoteChange() {
+        this.changeQuote = null;
+        const path = "/api/ticketing/orders/" + this.changing.code + "/change-quote";
+        this.act("POST", path, this.changeBody(), (r) => { this.changeQuote = r; });
+      },
+      change() {
+        // As with refunds, the difference confirmed is the difference shown.
+        const body = Object.assign(this.changeBody(), {
+          expected_difference_fen: this.changeQuote.difference_fen,
+          method: "cash",
+          key: "desk-change-" + this.changing.code + "-" + Date.now(),
+        });
+        this.act("POST", "/api/ticketing/orders/" + this.changing.code + "/change", body, (r) => {
+          this.order = r;
+          this.cancelChange();
+          this.trip.results = [];
         });
       },
     };
