@@ -279,3 +279,54 @@ async def test_a_change_shows_fee_and_difference_before_it_moves_the_ticket(
     active = [t for t in order.tickets if t.status == "active"]
     assert [t.service_date for t in active] == [in_three_days + timedelta(days=1)]
     assert order.paid_fen == order.total_fen  # the difference was settled in cash
+
+
+async def test_a_work_order_opened_beside_the_call_joins_the_pop_and_the_wrap_up(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    customer = await live_app.crm.create(
+        SYSTEM, CustomerCreate(name="周敏", phones=[PhoneIn(number=CALLER, primary=True)])
+    )
+    desk = await _login(browser, served, "agent1", "/desk")
+    await desk.get_by_test_id("go-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
+    await live_app.bus.publish(CallOffered("call-wo", "booking", "agent1", CALLER))
+    await live_app.bus.publish(CallConnected("call-wo", "booking", "agent1", CALLER, 1.0))
+    await expect(desk.get_by_test_id("customer-name")).to_have_text("周敏")
+
+    await desk.get_by_test_id("wo-type").select_option("lost_property")
+    await desk.get_by_test_id("wo-priority").select_option("high")
+    await desk.get_by_test_id("wo-department").select_option("customer-care")
+    await desk.get_by_test_id("wo-title").fill("G1 次列车上遗失黑色背包")
+    await desk.get_by_test_id("wo-description").fill("8 车厢 12F 行李架")
+    await desk.get_by_test_id("wo-create").click()
+    shown = desk.get_by_test_id("wo-code")
+    await expect(shown).to_have_text(re.compile(r"^WO-\d{4}-\d{4}$"))
+    code = await shown.inner_text()
+    await expect(desk.get_by_test_id("open-work-orders")).to_contain_text(code)  # pushed
+    await expect(desk.locator("input[x-model='wrap.work_order']")).to_have_value(code)
+
+    opened = await live_app.workorders.by_code(code)
+    assert (opened.customer_id, opened.phone, opened.source) == (customer.id, CALLER, "phone")
+    assert (opened.type, opened.priority) == ("lost_property", "high")
+    await desk.reload()  # the pop keeps it: it came from the server, not the page
+    await expect(desk.get_by_test_id("open-work-orders")).to_contain_text(code)
+
+
+async def test_the_knowledge_base_answers_beside_the_call(served: str, browser: Browser) -> None:
+    desk = await _login(browser, served, "agent2", "/desk")
+    await desk.get_by_test_id("kb-query").fill("退票 手续费")
+    await desk.get_by_test_id("kb-search").click()
+    hits = desk.get_by_test_id("kb-hits")
+    await expect(hits.locator("li").first).to_contain_text("退票手续费规则")
+    await hits.locator("li a").first.click()
+    await expect(desk.get_by_test_id("kb-article")).to_contain_text("开车前8天以上退票免收手续费")
+
+    await desk.get_by_test_id("kb-query").fill("qwxzv")
+    await desk.get_by_test_id("kb-search").click()
+    await expect(desk.get_by_test_id("kb-none")).to_be_visible()
+    await expect(desk.get_by_test_id("kb-article")).to_be_hidden()
+
+    await desk.get_by_test_id("wo-type").select_option("refund_dispute")
+    await desk.get_by_role("button", name="推荐知识").click()
+    await expect(hits).to_contain_text("改签规则")

@@ -34,6 +34,7 @@ from ticketline.crm.service import CustomerService
 from ticketline.ivr.events import IvrCallQueued
 from ticketline.telephony.control_channel import Channel
 from ticketline.web.realtime import FLOOR, Push, RealtimeHub, staff_topic
+from ticketline.workorders.events import WorkOrderOpened
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,7 @@ class DeskFeed:
         bus.subscribe(CallConnected, self.on_connected)
         bus.subscribe(QueueLogEntry, self.on_queue_log)
         bus.subscribe(IvrCallQueued, self.on_ivr_queued)
+        bus.subscribe(WorkOrderOpened, self.on_work_order_opened)
         self.hub.add_snapshot("desk", self.desk_snapshot)
         self.hub.add_snapshot("floor", self.floor_snapshot)
 
@@ -145,6 +147,10 @@ class DeskFeed:
             "dispositions": [
                 {"code": d.code, "label": f"{d.name_zh} {d.name_en}"}
                 for d in await self.acd.wrapups.dispositions(enabled_only=True)
+            ],
+            "departments": [
+                {"code": d.code, "label": f"{d.name_zh} {d.name_en}"}
+                for d in await self.admin.list_departments()
             ],
         }
 
@@ -250,6 +256,15 @@ class DeskFeed:
         self._ivr_paths[event.call_id] = event
         while len(self._ivr_paths) > IVR_MEMORY:
             self._ivr_paths.popitem(last=False)
+
+    async def on_work_order_opened(self, event: WorkOrderOpened) -> None:
+        """A work order opened for the caller during the call joins their pop at once."""
+        for username, call in list(self.calls.items()):
+            customer_id = call.caller.customer_id if call.caller else None
+            if (event.customer_id is not None and event.customer_id == customer_id) or (
+                event.phone is not None and event.phone == call.number
+            ):
+                await self.refresh_caller(username, call)
 
     async def refresh_caller(self, username: str, call: DeskCall) -> None:
         """Look the caller up again (after they were registered) and show it."""

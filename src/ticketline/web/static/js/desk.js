@@ -35,6 +35,10 @@
     return (fen / 100).toFixed(2);
   }
 
+  function emptyWorkOrder(department) {
+    return { type: "information", priority: "normal", department: department, title: "", description: "", order_ref: "" };
+  }
+
   window.tlDesk = function () {
     return {
       connected: false,
@@ -65,6 +69,10 @@
       orderCode: "",
       changing: null,  // the tickets being moved while the agent picks the new trip
       changeQuote: null,
+      departments: [],
+      wo: emptyWorkOrder(""),
+      woCreated: null,
+      kb: { q: "", hits: [], article: null, searched: false },
 
       init() {
         window.addEventListener("tl:status", (e) => { this.connected = e.detail.connected; });
@@ -86,6 +94,8 @@
         this.waiting = desk.waiting || [];
         this.reasons = desk.reasons || [];
         this.dispositions = desk.dispositions || [];
+        this.departments = desk.departments || [];
+        if (!this.wo.department && this.departments.length) this.wo.department = this.departments[0].code;
       },
 
       applyPush(push) {
@@ -284,6 +294,40 @@
           this.cancelChange();
           this.trip.results = [];
         });
+      },
+      createWorkOrder() {
+        const customer = this.call && this.call.customer;
+        const body = Object.assign({}, this.wo, {
+          title: this.wo.title.trim(),
+          source: "phone",
+          customer_id: customer ? customer.id : null,
+          phone: this.call ? this.call.number : null,
+          order_ref: this.wo.order_ref.trim() || (this.order ? this.order.code : null),
+        });
+        this.act("POST", "/api/workorders", body, (r) => {
+          this.woCreated = r;
+          this.wrap.work_order = r.code;
+          this.wo = emptyWorkOrder(this.wo.department);
+        });
+      },
+      searchKb() {
+        const q = new URLSearchParams({ q: this.kb.q.trim(), limit: "8" });
+        this.act("GET", "/api/kb/search?" + q.toString(), undefined, (hits) => {
+          this.kb.hits = hits;
+          this.kb.article = null;
+          this.kb.searched = true;
+        });
+      },
+      suggestKb() {
+        const q = new URLSearchParams({ work_order_type: this.wo.type });
+        this.act("GET", "/api/kb/suggestions?" + q.toString(), undefined, (hits) => {
+          this.kb.hits = hits;
+          this.kb.article = null;
+          this.kb.searched = true;
+        });
+      },
+      openArticle(id) {
+        this.act("GET", "/api/kb/articles/" + encodeURIComponent(id), undefined, (a) => { this.kb.article = a; });
       },
     };
   };
