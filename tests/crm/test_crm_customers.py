@@ -14,7 +14,13 @@ from ticketline.app import Application
 from ticketline.core.errors import InvalidInput
 from ticketline.core.paging import PageRequest
 from ticketline.crm.errors import CustomerMerged, DuplicateCustomer
-from ticketline.crm.schemas import CustomerCreate, CustomerUpdate, PhoneIn, TierIn
+from ticketline.crm.schemas import (
+    CustomerCreate,
+    CustomerUpdate,
+    PhoneIn,
+    TierIn,
+    TravellerIn,
+)
 
 AGENT = Actor(id=None, name="agent1")
 
@@ -152,3 +158,30 @@ async def test_search_by_name_phone_or_card(application: Application) -> None:
         b
     ]
     assert [c.id for c in (await application.crm.search("c0001", PageRequest())).items] == [a]
+
+
+async def test_saved_travellers_keep_one_entry_per_document_and_survive_a_merge(
+    application: Application,
+) -> None:
+    crm = application.crm
+    keep = await customer(application, "王芳", "13800138011")
+    gone = await customer(application, "王芳", "13800138012")
+    son = TravellerIn(name="王小明", id_number="11010520150101001X", passenger_type="child")
+    await crm.remember_travellers(
+        AGENT, keep, [TravellerIn(name="王芳", id_type="passport", id_number="P1234567")]
+    )
+    saved = await crm.remember_travellers(AGENT, keep, [son])
+    assert [t.name for t in saved] == ["王小明", "王芳"]  # the latest booked first
+
+    renamed = son.model_copy(update={"name": "王晓明", "passenger_type": "student"})
+    saved = await crm.remember_travellers(AGENT, keep, [renamed])
+    assert [(t.name, t.passenger_type) for t in saved] == [("王晓明", "student"), ("王芳", "adult")]
+
+    await crm.remember_travellers(
+        AGENT, gone, [son, TravellerIn(name="王强", id_type="passport", id_number="E7654321")]
+    )
+    await crm.merge(AGENT, keep, gone)
+    names = sorted(t.name for t in await crm.travellers(keep))
+    assert names == ["王强", "王晓明", "王芳"]  # the kept record's entry wins a shared document
+    with pytest.raises(CustomerMerged):
+        await crm.travellers(gone)

@@ -212,3 +212,26 @@ async def test_a_second_desk_of_the_same_agent_takes_over(
                 pop = (await _until(second, "call", lambda d: d["call"] is not None))["call"]
                 assert pop["id"] == "call-5"  # the new desk serves the call
                 await _until(other_tab, "call", lambda d: d["call"] is not None)
+
+
+async def test_saved_travellers_are_checked_like_passengers(
+    served: str, demo_app: Application
+) -> None:
+    created = await demo_app.crm.create(
+        SYSTEM, CustomerCreate(name="钱伟", phones=[PhoneIn(number="+8613800138021")])
+    )
+    path = f"/api/desk/travellers/{created.id}"
+    good = {"name": "钱伟", "id_number": "11010519491231002x"}
+    bad = {"name": "孙丽", "id_number": "110105194912310021"}
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent1")
+        refused = await http.post(path, json={"travellers": [good, bad]}, headers=agent)
+        after_refusal = await http.get(path, headers=agent)
+        saved = await http.post(path, json={"travellers": [good]}, headers=agent)
+        unknown = await http.get("/api/desk/travellers/nobody", headers=agent)
+    assert refused.status_code == 422
+    assert refused.json()["details"]["field"] == "travellers.1.id_number"
+    assert after_refusal.json() == []  # nothing half-saved
+    assert saved.status_code == 200
+    assert [(t["name"], t["id_number"]) for t in saved.json()] == [("钱伟", "11010519491231002X")]
+    assert unknown.status_code == 404

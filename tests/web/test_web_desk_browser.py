@@ -330,3 +330,31 @@ async def test_the_knowledge_base_answers_beside_the_call(served: str, browser: 
     await desk.get_by_test_id("wo-type").select_option("refund_dispute")
     await desk.get_by_role("button", name="推荐知识").click()
     await expect(hits).to_contain_text("改签规则")
+
+
+async def test_passengers_booked_for_a_caller_come_back_as_saved_travellers(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    customer = await live_app.crm.create(
+        SYSTEM, CustomerCreate(name="吴刚", phones=[PhoneIn(number=CALLER, primary=True)])
+    )
+    desk = await _login(browser, served, "agent2", "/desk")
+    await desk.get_by_test_id("go-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
+    await live_app.bus.publish(CallOffered("call-tr", "booking", "agent2", CALLER))
+    await live_app.bus.publish(CallConnected("call-tr", "booking", "agent2", CALLER, 1.0))
+    await expect(desk.get_by_test_id("customer-name")).to_have_text("吴刚")
+
+    tomorrow = date.today() + timedelta(days=1)
+    await _book_one(desk, ("北京南", "上海虹桥"), tomorrow, "钱伟", "11010519491231002x")
+    await expect(desk.get_by_test_id("booking-code")).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
+    chip = desk.get_by_test_id("traveller-钱伟")
+    await expect(chip).to_be_visible()
+    saved = await live_app.crm.travellers(customer.id)
+    assert [(t.name, t.id_number) for t in saved] == [("钱伟", "11010519491231002X")]
+
+    await desk.get_by_test_id("passenger-name-0").fill("")
+    await desk.get_by_test_id("passenger-id-0").fill("")
+    await chip.click()
+    await expect(desk.get_by_test_id("passenger-name-0")).to_have_value("钱伟")
+    await expect(desk.get_by_test_id("passenger-id-0")).to_have_value("11010519491231002X")

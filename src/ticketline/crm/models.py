@@ -90,6 +90,27 @@ class CustomerPhone(Base):
     is_primary: Mapped[bool] = mapped_column(Boolean)
 
 
+class Traveller(Base):
+    """Someone the customer books for (themselves, family), offered as a passenger."""
+
+    __tablename__ = "customer_traveller"
+    __table_args__ = (
+        UniqueConstraint(
+            "customer_id", "id_type", "id_number", name="uq_customer_traveller_document"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    customer_id: Mapped[str] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(64))
+    id_type: Mapped[str] = mapped_column(String(16))
+    id_number: Mapped[str] = mapped_column(String(32))
+    passenger_type: Mapped[str] = mapped_column(String(16))
+    last_used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
 class Consent(Base):
     """A consent given or withdrawn (marketing SMS, call recording...), never edited."""
 

@@ -34,6 +34,28 @@ class PhoneIn(StrictModel):
     primary: bool = False
 
 
+PassengerType = Literal["adult", "child", "student", "senior", "military", "disabled"]
+
+
+class TravellerIn(StrictModel):
+    """A person the customer books for; the document is checked by whoever books."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    id_type: IdType = "id_card"
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=5, max_length=32)]
+    passenger_type: PassengerType = "adult"
+
+
+class TravellerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    id_type: str
+    id_number: str
+    passenger_type: str
+
+
 class Preferences(StrictModel):
     seat: Literal["window", "aisle", "front", "back", "any"] | None = None
     travel_class: Literal["standard", "business", "sleeper", "any"] | None = None

@@ -42,6 +42,7 @@ from ticketline.crm.models import (
     OpenItem,
     Purchase,
     TimelineEntry,
+    Traveller,
     VipTier,
 )
 from ticketline.crm.schemas import (
@@ -50,9 +51,12 @@ from ticketline.crm.schemas import (
     CustomerUpdate,
     PhoneIn,
     TierIn,
+    TravellerIn,
+    TravellerOut,
 )
 from ticketline.db.session import Database
 
+TRAVELLERS_SHOWN = 20
 _PROFILE_FIELDS = (
     "name",
     "gender",
@@ -384,6 +388,46 @@ class CustomerService:
         await self.bus.publish(CustomersMerged(keep_id, merge_id))
         return keep
 
+    # -- saved travellers ---------------------------------------------------------------
+
+    async def travellers(self, customer_id: str) -> list[TravellerOut]:
+        """The people this customer books for, the most recently booked first."""
+        async with self.db.sessions() as session:
+            await _active_customer(session, customer_id)
+            rows = await session.scalars(
+                select(Traveller)
+                .where(Traveller.customer_id == customer_id)
+                .order_by(Traveller.last_used_at.desc(), Traveller.name)
+                .limit(TRAVELLERS_SHOWN)
+            )
+            return [TravellerOut.model_validate(t) for t in rows]
+
+    async def remember_travellers(
+        self, actor: Actor, customer_id: str, travellers: list[TravellerIn]
+    ) -> list[TravellerOut]:
+        """Save the passengers booked for a customer: one entry per document; booking
+        the same document again refreshes its name and type and moves it to the top."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            customer = await _active_customer(session, customer_id)  # locked: one writer
+            for given in travellers:
+                known = await session.scalar(
+                    select(Traveller).where(
+                        Traveller.customer_id == customer_id,
+                        Traveller.id_type == given.id_type,
+                        Traveller.id_number == given.id_number,
+                    )
+                )
+                if known is None:
+                    known = Traveller(customer_id=customer_id, id_type=given.id_type,
+                                      id_number=given.id_number)  # fmt: skip
+                    session.add(known)
+                known.name, known.passenger_type = given.name, given.passenger_type
+                known.last_used_at = now
+            after = {"travellers": [t.name for t in travellers]}
+            await _record(session, actor, "customer.travellers", customer, now, after=after)
+        return await self.travellers(customer_id)
+
 
 # -- helpers ---------------------------------------------------------------------------
 
@@ -496,6 +540,17 @@ async def _move_children(session: AsyncSession, from_id: str, to_id: str) -> Non
     await session.execute(
         update(GreetingSent)
         .where(GreetingSent.customer_id == from_id, GreetingSent.occasion.not_in(taken))
+        .values(customer_id=to_id)
+    )
+    documents = select(Traveller.id_type + ":" + Traveller.id_number).where(
+        Traveller.customer_id == to_id
+    )
+    await session.execute(
+        update(Traveller)
+        .where(
+            Traveller.customer_id == from_id,
+            (Traveller.id_type + ":" + Traveller.id_number).not_in(documents),
+        )
         .values(customer_id=to_id)
     )
     for table in (TimelineEntry, Consent, OpenItem, Purchase, LoyaltyEntry):

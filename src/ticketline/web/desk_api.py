@@ -23,9 +23,19 @@ from ticketline.admin.security import Principal, require
 from ticketline.admin.service import AdminService
 from ticketline.core.errors import Conflict, InvalidInput
 from ticketline.crm import phones
-from ticketline.crm.schemas import CustomerCreate, Gender, LocaleName, Name, PhoneIn
+from ticketline.crm.schemas import (
+    CustomerCreate,
+    Gender,
+    LocaleName,
+    Name,
+    PhoneIn,
+    TravellerIn,
+    TravellerOut,
+)
 from ticketline.telephony.control import CallControl, TransferFailed
 from ticketline.telephony.control_channel import Channel, ChannelError
+from ticketline.ticketing.identity import normalize_document
+from ticketline.ticketing.schemas import PassengerIn
 from ticketline.web.desk import DeskCall, DeskFeed
 from ticketline.web.desk_dial import Dialer
 
@@ -72,6 +82,10 @@ class RegisterIn(_In):
     locale: LocaleName = "zh_CN"
 
 
+class TravellersIn(_In):
+    travellers: list[PassengerIn] = Field(min_length=1, max_length=9)
+
+
 class DialIn(_In):
     number: str = Field(min_length=3, max_length=32)
 
@@ -82,6 +96,8 @@ class AlreadyKnown(Conflict):
 
 CALL_ACTIONS = ("hold", "resume", "mute", "unmute", "hangup", "transfer", "dtmf")
 Agent = Annotated[Principal, Depends(require(Perm.CALLS_HANDLE))]
+CrmReader = Annotated[Principal, Depends(require(Perm.CRM_READ))]
+CrmWriter = Annotated[Principal, Depends(require(Perm.CRM_WRITE))]
 
 
 def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
@@ -124,6 +140,25 @@ def build_desk_router(feed: DeskFeed, control: CallControl) -> APIRouter:
         customer = await feed.crm.create(who.actor, data)
         await feed.refresh_caller(who.username, call)
         return {"id": customer.id}
+
+    @router.get("/travellers/{customer_id}")
+    async def travellers(customer_id: str, _: CrmReader) -> list[TravellerOut]:
+        """The customer's saved travellers, to fill in the passengers of a booking."""
+        return await feed.crm.travellers(customer_id)
+
+    @router.post("/travellers/{customer_id}")
+    async def remember(customer_id: str, body: TravellersIn, who: CrmWriter) -> list[TravellerOut]:
+        """Save the passengers just booked for the customer; documents checked as booked."""
+        checked = [
+            TravellerIn(
+                name=p.name,
+                id_type=p.id_type,
+                id_number=normalize_document(f"travellers.{i}.id_number", p.id_type, p.id_number),
+                passenger_type=p.passenger_type,
+            )
+            for i, p in enumerate(body.travellers)
+        ]
+        return await feed.crm.remember_travellers(who.actor, customer_id, checked)
 
     @router.post("/wrapup", status_code=204)
     async def wrap_up(body: WrapUpIn, who: Agent) -> None:

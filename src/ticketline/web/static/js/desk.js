@@ -73,6 +73,8 @@
       wo: emptyWorkOrder(""),
       woCreated: null,
       kb: { q: "", hits: [], article: null, searched: false },
+      travellers: [],
+      travellersOf: null,  // the customer whose travellers are loaded
 
       init() {
         window.addEventListener("tl:status", (e) => { this.connected = e.detail.connected; });
@@ -84,6 +86,7 @@
         window.addEventListener("tl:snapshot", (e) => this.applySnapshot(e.detail.desk));
         window.addEventListener("tl:push", (e) => this.applyPush(e.detail));
         setInterval(() => { this.now = Date.now(); }, 500);
+        this.$watch("call", () => this.loadTravellers());
       },
 
       applySnapshot(desk) {
@@ -196,6 +199,35 @@
         if (this.changing) this.quoteChange();
         else this.order = null;
       },
+      customerId() { return this.call && this.call.customer ? this.call.customer.id : null; },
+      async loadTravellers() {
+        const id = this.customerId();
+        if (id === this.travellersOf) return;
+        this.travellersOf = id;
+        this.travellers = [];
+        if (!id) return;
+        try {
+          const found = await api("GET", "/api/desk/travellers/" + encodeURIComponent(id));
+          if (this.travellersOf === id) this.travellers = found;
+        } catch (err) {
+          this.error = err.message;
+        }
+      },
+      useTraveller(t) {
+        const p = { name: t.name, id_type: t.id_type, id_number: t.id_number, passenger_type: t.passenger_type };
+        const blank = this.passengers.findIndex((x) => !x.name && !x.id_number);
+        if (blank >= 0) this.passengers[blank] = p;
+        else this.passengers.push(p);
+      },
+      rememberTravellers() {
+        // After a booking for a known caller: next time these passengers are one click.
+        const id = this.customerId();
+        if (!id) return;
+        const body = { travellers: this.passengers };
+        api("POST", "/api/desk/travellers/" + encodeURIComponent(id), body)
+          .then((saved) => { if (this.travellersOf === id) this.travellers = saved; })
+          .catch((err) => { this.error = err.message; });
+      },
       addPassenger() { this.passengers.push({ name: "", id_type: "id_card", id_number: "", passenger_type: "adult" }); },
       removePassenger(i) { if (this.passengers.length > 1) this.passengers.splice(i, 1); },
       book() {
@@ -213,6 +245,7 @@
         this.act("POST", "/api/ticketing/orders", body, (r) => {
           this.order = r.order;
           this.wrap.order = r.order.code;
+          this.rememberTravellers();
         });
       },
       payCash() {
