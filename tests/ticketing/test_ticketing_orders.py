@@ -216,3 +216,53 @@ async def test_racing_bookings_through_the_order_service_never_oversell(
     async with application.db.sessions() as session:
         taken = await session.scalar(select(func.count(Order.id)))
     assert taken == 5 + len(results) - len(refused)
+
+
+async def test_seats_chosen_on_the_map_are_the_seats_sold(
+    application: Application, line: Line
+) -> None:
+    tk = application.ticketing
+    booked = await tk.orders.book(SYSTEM, booking(line.trips[0], 2, seats=["0503F", "0501A"]))
+    seated = {t.passenger_name: t.seat_no for t in booked.order.tickets}
+    assert seated == {"张三": "0503F", "李四": "0501A"}  # in the passengers' order
+    whole = {s.seat_no: s.free for s in await tk.seat_map(line.trips[0], "BJP", "SHH", "second")}
+    assert len(whole) == 20
+    assert (whole["0503F"], whole["0501A"], whole["0501C"]) == (False, False, True)
+
+    short = booking(line.trips[0], 1, seats=["0503F"], to_station="TJP")
+    with pytest.raises(SeatsUnavailable) as taken:
+        await tk.orders.book(SYSTEM, short)
+    assert taken.value.details["field"] == "seats.0"
+    assert await seats_left(application, line) == 18  # nothing half-booked
+
+
+async def test_a_seat_sold_on_one_leg_is_free_on_the_next(
+    application: Application, line: Line
+) -> None:
+    tk = application.ticketing
+    first_leg = booking(line.trips[0], 1, seats=["0502D"], to_station="TJP")
+    await tk.orders.book(SYSTEM, first_leg)
+    later = {s.seat_no: s.free for s in await tk.seat_map(line.trips[0], "TJP", "SHH", "second")}
+    assert later["0502D"]
+    then = await tk.orders.book(
+        SYSTEM, booking(line.trips[0], 1, seats=["0502D"], from_station="TJP")
+    )
+    assert then.order.tickets[0].seat_no == "0502D"
+
+
+@pytest.mark.parametrize(
+    ("seats", "field"),
+    [
+        (["0501A"], "seats"),  # two passengers, one seat
+        (["0501A", "0501A"], "seats"),
+        (["0501A", "0199Z"], "seats.1"),  # no such second-class seat
+        (["0501A", "0101A"], "seats.1"),  # a first-class seat for a second-class fare
+    ],
+)
+async def test_bad_seat_choices_name_the_field_and_book_nothing(
+    application: Application, line: Line, seats: list[str], field: str
+) -> None:
+    with pytest.raises(TicketlineError) as refused:
+        await application.ticketing.orders.book(SYSTEM, booking(line.trips[0], 2, seats=seats))
+    assert refused.value.details.get("field") == field
+    assert await seats_left(application, line) == 20

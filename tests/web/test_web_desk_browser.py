@@ -358,3 +358,35 @@ async def test_passengers_booked_for_a_caller_come_back_as_saved_travellers(
     await chip.click()
     await expect(desk.get_by_test_id("passenger-name-0")).to_have_value("钱伟")
     await expect(desk.get_by_test_id("passenger-id-0")).to_have_value("11010519491231002X")
+
+
+async def test_the_seat_picked_on_the_map_is_the_seat_sold(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    desk = await _login(browser, served, "agent1", "/desk")
+    await desk.get_by_test_id("trip-from").fill("北京南")
+    await desk.get_by_test_id("trip-to").fill("上海虹桥")
+    await desk.get_by_test_id("trip-date").fill((date.today() + timedelta(days=2)).isoformat())
+    await desk.get_by_test_id("trip-search").click()
+    fare = desk.get_by_test_id("trip-results").locator("button.fare:enabled").first
+    await fare.click()
+    await desk.get_by_test_id("seat-map-open").click()
+    seat_map = desk.get_by_test_id("seat-map")
+    free = seat_map.locator("button.seat:enabled")
+    await expect(free.first).to_be_visible()
+    wanted = await free.nth(3).inner_text()  # not the first: the allocator might give that
+    await free.nth(3).click()
+    await expect(desk.get_by_test_id("passenger-seat-0")).to_have_text(wanted)
+    await desk.get_by_test_id("passenger-name-0").fill("钱伟")
+    await desk.get_by_test_id("passenger-id-0").fill("11010519491231002X")
+    await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
+    await desk.get_by_test_id("book").click()
+    booked = desk.get_by_test_id("booking-code")
+    await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
+    await expect(desk.get_by_test_id("order-tickets")).to_contain_text(wanted)
+    order = await live_app.ticketing.order_status(await booked.inner_text())
+    assert [t.seat_no for t in order.tickets] == [wanted]
+
+    await fare.click()  # the next caller on the same train sees the seat taken
+    await desk.get_by_test_id("seat-map-open").click()
+    await expect(desk.get_by_test_id(f"seat-{wanted}")).to_be_disabled()

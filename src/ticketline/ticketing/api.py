@@ -33,6 +33,8 @@ from ticketline.ticketing.schemas import (
     RefundIn,
     RefundQuote,
     RouteIn,
+    SeatClass,
+    SeatOut,
     StationIn,
     StationOut,
     StrictModel,
@@ -107,6 +109,17 @@ def _search_routes(router: APIRouter, service: TicketingService) -> None:
         to_station: Annotated[StationCode, Query(alias="to")],
     ) -> dict[str, int]:
         return await service.seats_left(trip_id, from_station, to_station)
+
+    @router.get("/trips/{trip_id}/seat-map", response_model=list[SeatOut])
+    async def seat_map(
+        trip_id: str,
+        _: Reader,
+        from_station: Annotated[StationCode, Query(alias="from")],
+        to_station: Annotated[StationCode, Query(alias="to")],
+        class_code: Annotated[SeatClass, Query()],
+    ) -> list[SeatOut]:
+        """The seats of one class and which are free for the journey, to choose from."""
+        return await service.seat_map(trip_id, from_station, to_station, class_code)
 
     @router.get("/trips/{trip_id}/fares", response_model=dict[str, int])
     async def fares(

@@ -22,13 +22,14 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Literal, NoReturn, TypeVar
 
 from sqlalchemy import BigInteger, ColumnElement, literal, select, text, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ticketline.core.errors import InvalidInput
 from ticketline.db.session import Database
 from ticketline.ticketing.errors import SeatsUnavailable
 from ticketline.ticketing.models import SeatClaim, TripSeat
@@ -71,6 +72,8 @@ class SeatRequest:
     count: int
     legs_total: int
     preference: Preference = None
+    seat_nos: tuple[str, ...] = ()
+    """Seats chosen on the seat map, one per passenger in order; empty: allocate."""
 
     @property
     def mask(self) -> int:
@@ -175,6 +178,8 @@ async def claim_seats(
     A seat lost to a racing transaction is simply skipped: the next best of the
     same read is tried, and the candidates are read again only when none is left.
     """
+    if request.seat_nos:
+        return await _claim_chosen(session, request, order_id, now)
     got: list[Candidate] = []
     tried: set[int] = set()
     pool = await candidates(session, request)
@@ -196,6 +201,43 @@ async def claim_seats(
             if await _take(session, seat.id, request.mask):
                 got.append(seat)
     return await _record_claims(session, got, request, order_id, now)
+
+
+async def _claim_chosen(
+    session: AsyncSession, request: SeatRequest, order_id: str, now: datetime
+) -> list[ClaimedSeat]:
+    """Exactly the seats chosen, in the passengers' order, or SeatsUnavailable naming
+    the first one not free. Taken in id order, like allocated seats, so two bookings
+    wanting overlapping seats lock them in the same order."""
+    free = {c.seat_no: c for c in await candidates(session, request)}
+    for i, seat_no in enumerate(request.seat_nos):
+        if seat_no not in free:
+            await _seat_not_free(session, request, i, seat_no)
+    wanted = [free[seat_no] for seat_no in request.seat_nos]
+    for seat in sorted(wanted, key=lambda c: c.id):
+        if not await _take(session, seat.id, request.mask):
+            await _seat_not_free(session, request, request.seat_nos.index(seat.seat_no),
+                                 seat.seat_no)  # fmt: skip
+    return await _record_claims(session, wanted, request, order_id, now)
+
+
+async def _seat_not_free(
+    session: AsyncSession, request: SeatRequest, index: int, seat_no: str
+) -> NoReturn:
+    exists = await session.scalar(
+        select(TripSeat.id).where(
+            TripSeat.trip_id == request.trip_id,
+            TripSeat.class_code == request.class_code,
+            TripSeat.seat_no == seat_no,
+        )
+    )
+    field = f"seats.{index}"
+    if exists is None:
+        raise InvalidInput(field, f"no {request.class_code} seat {seat_no} on this trip")
+    raise SeatsUnavailable(
+        f"seat {seat_no} is already taken on this journey",
+        details={"field": field, "seat_no": seat_no},
+    )
 
 
 async def run_claiming(db: Database, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

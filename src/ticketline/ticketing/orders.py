@@ -198,6 +198,10 @@ class OrderService:
             raise TripNotBookable("trip_id: the trip is cancelled", details={"field": "trip_id"})
         if journey.boards_at <= now:
             raise TripNotBookable("trip_id: the trip has left", details={"field": "trip_id"})
+        if data.seats and len(data.seats) != len(data.passengers):
+            raise InvalidInput("seats", "choose one seat per passenger, or none")
+        if len(set(data.seats)) != len(data.seats):
+            raise InvalidInput("seats", "the same seat is chosen twice")
         if data.on_credit:
             if data.hold_only:
                 raise InvalidInput("on_credit", "a hold cannot be on credit")
@@ -222,6 +226,7 @@ class OrderService:
             len(data.passengers),
             journey.legs_total,
             data.preference,
+            tuple(data.seats),
         )
         for attempt in range(3):
             work = partial(

@@ -182,6 +182,24 @@ PaymentMethod = Literal["cash", "card", "cheque", "transfer", "remittance", "onl
 LocaleName = Literal["zh_CN", "en"]
 
 
+SeatNo = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=16, pattern=r"^[A-Za-z0-9-]+$"
+    ),
+]
+
+
+class SeatOut(BaseModel):
+    """One seat of a class on the seat map; `free` for the whole journey asked about."""
+
+    seat_no: str
+    section: str
+    row: int
+    position: str
+    free: bool
+
+
 class PassengerIn(StrictModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     id_type: IdType = "id_card"
@@ -201,6 +219,8 @@ class BookingIn(StrictModel):
     contact_phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
     locale: LocaleName = "zh_CN"
     preference: Literal["window", "aisle"] | None = None
+    seats: list[SeatNo] = Field(default_factory=list, max_length=9)
+    """Seats chosen on the seat map, one per passenger in order; empty: allocated."""
     insurance: bool = False
     hold_only: bool = False
     on_credit: bool = False

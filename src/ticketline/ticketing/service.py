@@ -51,7 +51,7 @@ from ticketline.ticketing import rules, search
 from ticketline.ticketing.catalog import CatalogService, find_stations
 from ticketline.ticketing.changes import ChangeService
 from ticketline.ticketing.fares import FareService, price_ticket
-from ticketline.ticketing.inventory import is_free
+from ticketline.ticketing.inventory import is_free, leg_mask
 from ticketline.ticketing.models import Fare, Route, RouteStop, Station, TripSeat
 from ticketline.ticketing.orders import OrderPolicy, OrderService
 from ticketline.ticketing.payments import PaymentService
@@ -61,6 +61,7 @@ from ticketline.ticketing.schemas import (
     ChangeQuoteIn,
     OrderOut,
     RefundQuote,
+    SeatOut,
     StationOut,
     TripOption,
 )
@@ -153,6 +154,25 @@ class TicketingService:
                 .group_by(TripSeat.class_code)
             )
             return {cls: int(n) for cls, n in rows}
+
+    async def seat_map(
+        self, trip_id: str, from_code: str, to_code: str, class_code: str
+    ) -> list[SeatOut]:
+        """Every seat of a class on the trip, and whether it is free from `from_code`
+        to `to_code`, in section, row and seat order."""
+        journey = await self.journey(trip_id, from_code, to_code)
+        mask = leg_mask(journey.from_seq, journey.to_seq)
+        async with self.db.sessions() as session:
+            rows = await session.execute(
+                select(
+                    TripSeat.seat_no, TripSeat.section, TripSeat.row, TripSeat.position,
+                    is_free(mask),
+                )
+                .where(TripSeat.trip_id == trip_id, TripSeat.class_code == class_code)
+                .order_by(TripSeat.section, TripSeat.row, TripSeat.seat_no)
+            )  # fmt: skip
+            return [SeatOut(seat_no=n, section=s, row=r, position=p, free=bool(f))
+                    for n, s, r, p, f in rows]  # fmt: skip
 
     async def journey(self, trip_id: str, from_code: str, to_code: str) -> Journey:
         """The trip and the stop numbers of two station codes on it, or a clear error."""

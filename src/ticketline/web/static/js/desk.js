@@ -35,6 +35,16 @@
     return (fen / 100).toFixed(2);
   }
 
+  function seatRows(seats) {
+    const rows = [];
+    for (const seat of seats) {
+      const key = seat.section + "-" + seat.row;
+      if (!rows.length || rows[rows.length - 1].key !== key) rows.push({ key: key, seats: [] });
+      rows[rows.length - 1].seats.push(seat);
+    }
+    return rows;
+  }
+
   function emptyWorkOrder(department) {
     return { type: "information", priority: "normal", department: department, title: "", description: "", order_ref: "" };
   }
@@ -74,6 +84,8 @@
       woCreated: null,
       kb: { q: "", hits: [], article: null, searched: false },
       travellers: [],
+      seatMap: null,  // rows of the chosen class's seats, while the agent picks
+      pickedSeats: [],  // seat i goes to passenger i
       travellersOf: null,  // the customer whose travellers are loaded
 
       init() {
@@ -196,6 +208,8 @@
       choose(trip, seatClass) {
         this.chosen = trip;
         this.seatClass = seatClass;
+        this.seatMap = null;
+        this.pickedSeats = [];
         if (this.changing) this.quoteChange();
         else this.order = null;
       },
@@ -228,8 +242,24 @@
           .then((saved) => { if (this.travellersOf === id) this.travellers = saved; })
           .catch((err) => { this.error = err.message; });
       },
+      loadSeatMap() {
+        const q = new URLSearchParams({ from: this.trip.fromCode, to: this.trip.toCode, class_code: this.seatClass });
+        const path = "/api/ticketing/trips/" + encodeURIComponent(this.chosen.trip_id) + "/seat-map?" + q.toString();
+        this.act("GET", path, undefined, (seats) => {
+          this.seatMap = seatRows(seats);
+          this.pickedSeats = [];
+        });
+      },
+      toggleSeat(seat) {
+        const at = this.pickedSeats.indexOf(seat.seat_no);
+        if (at >= 0) this.pickedSeats.splice(at, 1);
+        else if (seat.free && this.pickedSeats.length < this.passengers.length) this.pickedSeats.push(seat.seat_no);
+      },
       addPassenger() { this.passengers.push({ name: "", id_type: "id_card", id_number: "", passenger_type: "adult" }); },
-      removePassenger(i) { if (this.passengers.length > 1) this.passengers.splice(i, 1); },
+      removePassenger(i) {
+        if (this.passengers.length > 1) this.passengers.splice(i, 1);
+        this.pickedSeats = this.pickedSeats.slice(0, this.passengers.length);
+      },
       book() {
         const customer = this.call && this.call.customer;
         const body = {
@@ -238,6 +268,7 @@
           to_station: this.trip.toCode,
           class_code: this.seatClass,
           passengers: this.passengers,
+          seats: this.pickedSeats,
           contact_name: customer ? customer.name : this.passengers[0].name,
           contact_phone: this.contactPhone || (this.call ? this.call.number : ""),
           locale: document.documentElement.lang === "en" ? "en" : "zh_CN",
@@ -245,6 +276,8 @@
         this.act("POST", "/api/ticketing/orders", body, (r) => {
           this.order = r.order;
           this.wrap.order = r.order.code;
+          this.seatMap = null;
+          this.pickedSeats = [];
           this.rememberTravellers();
         });
       },
