@@ -15,153 +15,20 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import expect
 
+from tests.e2e.story import CUSTOMER_NUMBER, SCREENSHOTS_ENV, DeskPhone, Story, inbound
 from tests.ivr.test_ivr_calls import Caller, travel_day
-from tests.notify.peers import Kannel, running_kannel
-from tests.telephony.media_peer import RtpPeer, random_range, wait_for
-from tests.telephony.sip_peers import Sipp, free_port, needs_sipp
-from tests.web.test_web_browser import CHROMIUM, CHROMIUM_ARGS
-from tests.web.test_web_realtime import _free_port
+from tests.telephony.media_peer import RtpPeer, wait_for
+from tests.telephony.sip_peers import Sipp, needs_sipp
 from ticketline.acd.queuelog import read_log
-from ticketline.admin.schemas import ExtensionCreate
-from ticketline.admin.security import SYSTEM
-from ticketline.app import Application, build_application
-from ticketline.config import Settings
-from ticketline.core.clock import FixedClock, SystemClock
-from ticketline.crm.schemas import CustomerCreate, PhoneIn
-from ticketline.demo import DEMO_PASSWORD, DEMO_SIP_PASSWORD
 from ticketline.telephony import cdr
 from ticketline.telephony import control_events as ev
-from ticketline.telephony.control_channel import Channel
 
 pytestmark = [needs_sipp, pytest.mark.peers, pytest.mark.browser, pytest.mark.slow]
-
-CUSTOMER_NUMBER = "13800138000"  # what the SIPp caller sends as its number
-SCREENSHOTS_ENV = "TICKETLINE_SCREENSHOTS"
-
-
-class DeskPhone:
-    """A desk phone: registered at `extension` (SIPp), answers every call, RTP to a socket."""
-
-    def __init__(self, target: str, extension: str, workdir: Path) -> None:
-        self.target = target
-        self.extension = extension
-        self.workdir = workdir
-        self.port = free_port()
-        self.ear: RtpPeer | None = None
-        self.sipp: Sipp | None = None
-
-    async def start(self) -> DeskPhone:
-        registered = await Sipp(
-            self.target,
-            "register.xml",
-            keys={"user": self.extension, "contact_port": str(self.port), "expires": "600"},
-            fill={"expect": "200"},
-            extra=("-au", self.extension, "-ap", DEMO_SIP_PASSWORD),
-            workdir=self.workdir,
-        ).run()
-        assert registered.ok, registered.errors
-        self.ear = await RtpPeer.open()
-        fill = {"rtp_port": str(self.ear.address[1]), "codec": "0"}
-        self.sipp = Sipp(self.target, "media_uas.xml", port=self.port, fill=fill,
-                         workdir=self.workdir)  # fmt: skip
-        await self.sipp.start()
-        return self
-
-    def stop(self) -> None:
-        if self.sipp is not None:
-            self.sipp.kill()
-        if self.ear is not None:
-            self.ear.close()
-
-
-@dataclass
-class Story:
-    app: Application
-    url: str
-    kannel: Kannel
-    browser: Browser
-    tmp_path: Path
-    events: list[object]
-
-    async def login(self, username: str, path: str) -> Page:
-        context = await self.browser.new_context(
-            locale="zh-CN", viewport={"width": 1400, "height": 900}
-        )
-        page = await context.new_page()
-        await page.goto(f"{self.url}/login?next={path}")
-        await page.fill("#username", username)
-        await page.fill("#password", DEMO_PASSWORD)
-        await page.click("button[type=submit]")
-        await expect(page.get_by_test_id("desk" if path == "/desk" else "console")).to_be_visible()
-        return page
-
-
-async def _serve(app: Application) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    port = _free_port()
-    config = uvicorn.Config(app.web_app(), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.02)
-    return server, task, f"http://127.0.0.1:{port}"
-
-
-@pytest.fixture
-async def story(demo_template: Path, tmp_path: Path) -> AsyncIterator[Story]:
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demo_template, path)
-    ports = random_range(200)
-    with running_kannel(tmp_path) as kannel:
-        settings = Settings(
-            database_url=f"sqlite+aiosqlite:///{path}",
-            var_dir=tmp_path / "var",
-            sip_port=0,
-            rtp_port_first=ports.first,
-            rtp_port_last=ports.last,
-            sms_gateway="kannel",
-            kannel_url=kannel.sendsms_url,
-            kannel_username=kannel.username,
-            kannel_password=kannel.password,
-        )
-        app = build_application(settings, clock=SystemClock())
-        await app.admin.create_extension(
-            SYSTEM, ExtensionCreate(number="1009", password=DEMO_SIP_PASSWORD, staff="supervisor")
-        )
-        customer = await app.crm.lookup_caller(CUSTOMER_NUMBER)
-        if not customer.known:
-            phone = PhoneIn(number=CUSTOMER_NUMBER, primary=True)
-            await app.crm.create(SYSTEM, CustomerCreate(name="赵磊", phones=[phone]))
-        events: list[object] = []
-
-        async def keep(event: object) -> None:
-            events.append(event)
-
-        for kind in (ev.SnoopStarted, ev.RecordingFinished):
-            app.bus.subscribe(kind, keep)
-        await app.start_workers()
-        app.ivr.clock = FixedClock(travel_day())  # the hotline is open, whatever the hour
-        server, task, url = await _serve(app)
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield Story(app, url, kannel, browser, tmp_path, events)
-            await browser.close()
-        server.should_exit = True
-        await task
-        await app.stop_workers()
-        await app.close()
-
-
-def inbound(app: Application) -> Channel:
-    return next(c for c in app.control.channels.values() if c.leg.direction == "inbound")
 
 
 async def test_a_caller_is_served_sold_two_seats_transferred_and_supervised(
@@ -218,7 +85,7 @@ async def test_a_caller_is_served_sold_two_seats_transferred_and_supervised(
         code_box = desk1.get_by_test_id("booking-code")
         await expect(code_box).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
         code = await code_box.inner_text()
-        await desk1.get_by_test_id("pay-cash").click()
+        await desk1.get_by_test_id("pay").click()
         await expect(desk1.get_by_test_id("order-state")).to_have_text("paid")
         await desk1.get_by_test_id("issue").click()
         await expect(desk1.get_by_test_id("sms-sent")).to_be_visible()

@@ -84,9 +84,15 @@ async def _login(browser: Browser, url: str, username: str, path: str) -> Page:
 
 
 async def _book_one(
-    desk: Page, stations: tuple[str, str], day: date, name: str, id_number: str
+    desk: Page,
+    stations: tuple[str, str],
+    day: date,
+    name: str,
+    id_number: str,
+    button: str = "book",
 ) -> None:
-    """Search a trip, take the first fare with seats and book it for one passenger."""
+    """Search a trip, take the first fare with seats and book it for one passenger
+    (`button`: book, book-hold or book-credit)."""
     await desk.get_by_test_id("trip-from").fill(stations[0])
     await desk.get_by_test_id("trip-to").fill(stations[1])
     await desk.get_by_test_id("trip-date").fill(day.isoformat())
@@ -97,7 +103,7 @@ async def _book_one(
     await desk.get_by_test_id("passenger-name-0").fill(name)
     await desk.get_by_test_id("passenger-id-0").fill(id_number)
     await desk.get_by_placeholder("联系电话（默认来电号码）").fill("13800138000")
-    await desk.get_by_test_id("book").click()
+    await desk.get_by_test_id(button).click()
 
 
 async def test_ready_pop_wallboard_and_reload(
@@ -148,7 +154,7 @@ async def test_agent_sells_a_ticket_from_the_desk(
     await _book_one(desk, ("北京南", "上海虹桥"), tomorrow, "钱伟", "11010519491231002X")
     code = desk.get_by_test_id("booking-code")
     await expect(code).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
-    await desk.get_by_test_id("pay-cash").click()
+    await desk.get_by_test_id("pay").click()
     await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
     await desk.get_by_test_id("issue").click()
     await expect(desk.get_by_test_id("sms-sent")).to_be_visible()
@@ -217,7 +223,7 @@ async def test_a_refund_shows_the_fee_before_it_is_confirmed(
     booked = desk.get_by_test_id("booking-code")
     await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
     code = await booked.inner_text()
-    await desk.get_by_test_id("pay-cash").click()
+    await desk.get_by_test_id("pay").click()
     await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
 
     await desk.reload()  # a later call: the agent opens the order by its code
@@ -245,7 +251,7 @@ async def test_a_change_shows_fee_and_difference_before_it_moves_the_ticket(
     booked = desk.get_by_test_id("booking-code")
     await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
     code = await booked.inner_text()
-    await desk.get_by_test_id("pay-cash").click()
+    await desk.get_by_test_id("pay").click()
     await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
 
     await desk.get_by_test_id("change").click()
@@ -390,3 +396,35 @@ async def test_the_seat_picked_on_the_map_is_the_seat_sold(
     await fare.click()  # the next caller on the same train sees the seat taken
     await desk.get_by_test_id("seat-map-open").click()
     await expect(desk.get_by_test_id(f"seat-{wanted}")).to_be_disabled()
+
+
+async def test_seats_held_then_paid_by_card_and_a_booking_on_credit_issued_unpaid(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    desk = await _login(browser, served, "agent1", "/desk")
+    tomorrow = date.today() + timedelta(days=1)
+    await _book_one(
+        desk, ("北京南", "上海虹桥"), tomorrow, "钱伟", "11010519491231002X", "book-hold"
+    )
+    await expect(desk.get_by_test_id("order-state")).to_have_text("held")
+    await expect(desk.get_by_test_id("hold-until")).to_be_visible()
+    held = await desk.get_by_test_id("booking-code").inner_text()
+    await desk.get_by_test_id("pay-method").select_option("card")
+    await desk.get_by_test_id("pay-reference").fill("6222")
+    await desk.get_by_test_id("pay").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+    paid = await live_app.ticketing.order_status(held)
+    assert [(p.kind, p.method, p.reference) for p in paid.payments] == [("payment", "card", "6222")]
+    assert paid.paid_fen == paid.total_fen
+
+    due = date.today() + timedelta(days=10)
+    await desk.get_by_test_id("credit-due").fill(due.isoformat())
+    await desk.get_by_test_id("book-credit").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("booked")
+    await expect(desk.get_by_test_id("credit-until")).to_contain_text(due.isoformat())
+    await desk.get_by_test_id("issue").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("issued")
+    on_credit = await live_app.ticketing.order_status(
+        await desk.get_by_test_id("booking-code").inner_text()
+    )
+    assert (on_credit.state, on_credit.paid_fen, on_credit.credit_due) == ("issued", 0, due)

@@ -105,6 +105,14 @@ def _open_items(caller: CallerInfo | None, name: str) -> list[dict[str, Any]]:
     return [{"code": i.code, "summary": f"{i.state} {i.title}", "state": i.state} for i in items]
 
 
+@dataclass(frozen=True)
+class Consult:
+    """The third party an agent called while their caller holds."""
+
+    channel: Channel
+    target: str
+
+
 @dataclass
 class DeskFeed:
     """Keeps each agent's screen and the floor view up to date through the hub."""
@@ -117,6 +125,7 @@ class DeskFeed:
     clock: Clock
     calls: dict[str, DeskCall] = field(default_factory=dict)
     held: dict[str, Channel | None] = field(default_factory=dict)
+    consults: dict[str, Consult] = field(default_factory=dict)
     _ivr_paths: OrderedDict[str, IvrCallQueued] = field(default_factory=OrderedDict)
     _staff_ids: dict[str, str] = field(default_factory=dict)
     _floor_pending: asyncio.Task[None] | None = None

@@ -36,6 +36,7 @@ from ticketline.telephony.control import CallControl, TransferFailed
 from ticketline.telephony.control_channel import Channel, ChannelError
 from ticketline.ticketing.identity import normalize_document
 from ticketline.ticketing.schemas import PassengerIn
+from ticketline.web import desk_consult
 from ticketline.web.desk import DeskCall, DeskFeed
 from ticketline.web.desk_dial import Dialer
 
@@ -94,7 +95,10 @@ class AlreadyKnown(Conflict):
     code = "already_known"
 
 
-CALL_ACTIONS = ("hold", "resume", "mute", "unmute", "hangup", "transfer", "dtmf")
+CALL_ACTIONS = (
+    "hold", "resume", "mute", "unmute", "hangup", "transfer", "dtmf",
+    "consult", "conference", "complete", "cancel_consult",
+)  # fmt: skip
 Agent = Annotated[Principal, Depends(require(Perm.CALLS_HANDLE))]
 CrmReader = Annotated[Principal, Depends(require(Perm.CRM_READ))]
 CrmWriter = Annotated[Principal, Depends(require(Perm.CRM_WRITE))]
@@ -228,7 +232,12 @@ async def _carry_out(
     feed: DeskFeed,
     username: str,
 ) -> None:
-    if action == "hangup":
+    if action in ("consult", "conference", "complete", "cancel_consult"):
+        await _consulting(action, body, caller, control, feed, username)
+    elif action == "hangup" and username in feed.consults:
+        # Hanging up while consulting or in conference leaves the other two talking.
+        await desk_consult.complete(caller, control, feed, username)
+    elif action == "hangup":
         agent = control.bridged_to(caller) or feed.held.pop(username, None)
         await (agent if agent is not None and not agent.ended else caller).hangup("normal_clearing")
     elif action == "hold":
@@ -238,6 +247,7 @@ async def _carry_out(
         feed.held[username] = agent
         await feed.set_call_state(username, "held")
     elif action == "resume":
+        feed.consults.pop(username, None)  # a consulted party who hung up leaves nothing
         agent = feed.held.pop(username, None)
         caller.stop_moh()
         if agent is None or agent.ended:
@@ -258,6 +268,26 @@ async def _carry_out(
         if not body.digits:
             raise InvalidInput("digits", "the keys to send")
         await caller.send_dtmf(body.digits)
+
+
+async def _consulting(
+    action: str,
+    body: CallActionIn,
+    caller: Channel,
+    control: CallControl,
+    feed: DeskFeed,
+    username: str,
+) -> None:
+    if action == "consult":
+        if not body.target:
+            raise InvalidInput("target", "an extension or a number to consult")
+        await desk_consult.consult(caller, body.target, control, feed, username)
+    elif action == "conference":
+        await desk_consult.conference(caller, control, feed, username)
+    elif action == "complete":
+        await desk_consult.complete(caller, control, feed, username)
+    else:
+        await desk_consult.cancel(caller, control, feed, username)
 
 
 async def _transfer(

@@ -74,6 +74,9 @@
       seatClass: "",
       passengers: [{ name: "", id_type: "id_card", id_number: "", passenger_type: "adult" }],
       contactPhone: "",
+      creditDue: new Date(Date.now() + 7 * 86400000).toISOString().slice(0, 10),
+      payMethod: "cash",
+      payReference: "",
       order: null,
       quote: null,
       orderCode: "",
@@ -260,7 +263,8 @@
         if (this.passengers.length > 1) this.passengers.splice(i, 1);
         this.pickedSeats = this.pickedSeats.slice(0, this.passengers.length);
       },
-      book() {
+      book(mode) {
+        // mode: "book" (pay now), "hold" (seats kept a while, unpaid) or "credit" (pay later)
         const customer = this.call && this.call.customer;
         const body = {
           trip_id: this.chosen.trip_id,
@@ -272,6 +276,9 @@
           contact_name: customer ? customer.name : this.passengers[0].name,
           contact_phone: this.contactPhone || (this.call ? this.call.number : ""),
           locale: document.documentElement.lang === "en" ? "en" : "zh_CN",
+          hold_only: mode === "hold",
+          on_credit: mode === "credit",
+          credit_due: mode === "credit" ? this.creditDue : null,
         };
         this.act("POST", "/api/ticketing/orders", body, (r) => {
           this.order = r.order;
@@ -281,10 +288,18 @@
           this.rememberTravellers();
         });
       },
-      payCash() {
+      pay() {
         const key = "desk-" + this.order.code + "-" + Date.now();
-        const body = { method: "cash", amount_fen: this.order.balance_fen, key: key };
-        this.act("POST", "/api/ticketing/orders/" + this.order.code + "/payments", body, (r) => { this.order = r; });
+        const body = { method: this.payMethod, amount_fen: this.order.balance_fen, key: key };
+        if (this.payReference.trim()) body.reference = this.payReference.trim();
+        this.act("POST", "/api/ticketing/orders/" + this.order.code + "/payments", body, (r) => {
+          this.order = r;
+          this.payReference = "";
+        });
+      },
+      canIssue() {
+        const o = this.order;
+        return o && (o.state === "paid" || (o.state === "booked" && o.credit_due));
       },
       issue() {
         this.act("POST", "/api/ticketing/orders/" + this.order.code + "/issue", {}, (r) => {
