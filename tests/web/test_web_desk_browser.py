@@ -30,6 +30,7 @@ from ticketline.app import Application, build_application
 from ticketline.core.clock import SystemClock
 from ticketline.crm.schemas import CustomerCreate, PhoneIn
 from ticketline.demo import DEMO_PASSWORD
+from ticketline.workorders.schemas import WorkOrderCreate
 
 pytestmark = pytest.mark.browser
 CALLER = "+8613811112222"
@@ -428,3 +429,42 @@ async def test_seats_held_then_paid_by_card_and_a_booking_on_credit_issued_unpai
         await desk.get_by_test_id("booking-code").inner_text()
     )
     assert (on_credit.state, on_credit.paid_fen, on_credit.credit_due) == ("issued", 0, due)
+
+
+async def test_an_open_work_order_is_answered_and_resolved_from_the_pop(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    customer = await live_app.crm.create(
+        SYSTEM, CustomerCreate(name="郑洁", phones=[PhoneIn(number=CALLER, primary=True)])
+    )
+    opened = await live_app.workorders.open(
+        SYSTEM,
+        WorkOrderCreate(
+            type="complaint",
+            title="司机态度差",
+            customer_id=customer.id,
+            phone=CALLER,
+            department="customer-care",
+            assignee="agent1",
+        ),
+    )
+    desk = await _login(browser, served, "agent1", "/desk")
+    await desk.get_by_test_id("go-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
+    await live_app.bus.publish(CallOffered("call-wo2", "booking", "agent1", CALLER))
+    await expect(desk.get_by_test_id("customer-name")).to_have_text("郑洁")
+
+    await desk.get_by_test_id("open-work-orders").get_by_text(opened.code).click()
+    await expect(desk.get_by_test_id("wo-state")).to_have_text("assigned")
+    await desk.get_by_test_id("wo-note").fill("已向车队核实并致歉，赔付代金券")
+    await desk.get_by_test_id("wo-public").check()
+    await desk.get_by_test_id("wo-action").select_option("resolve")
+    await desk.get_by_test_id("wo-update").click()
+    await expect(desk.get_by_test_id("wo-state")).to_have_text("resolved")
+    await expect(desk.get_by_test_id("wo-log")).to_contain_text("已向车队核实并致歉")
+    await expect(desk.get_by_test_id("open-work-orders")).not_to_contain_text(opened.code)
+
+    status = await live_app.workorders.public_status(opened.code, CALLER)
+    assert status.state == "resolved"
+    assert status.last_reply is not None
+    assert "致歉" in status.last_reply

@@ -34,7 +34,7 @@ from ticketline.crm.service import CustomerService
 from ticketline.ivr.events import IvrCallQueued
 from ticketline.telephony.control_channel import Channel
 from ticketline.web.realtime import FLOOR, Push, RealtimeHub, staff_topic
-from ticketline.workorders.events import WorkOrderOpened
+from ticketline.workorders.events import WorkOrderOpened, WorkOrderStateChanged
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +137,7 @@ class DeskFeed:
         bus.subscribe(QueueLogEntry, self.on_queue_log)
         bus.subscribe(IvrCallQueued, self.on_ivr_queued)
         bus.subscribe(WorkOrderOpened, self.on_work_order_opened)
+        bus.subscribe(WorkOrderStateChanged, self.on_work_order_moved)
         self.hub.add_snapshot("desk", self.desk_snapshot)
         self.hub.add_snapshot("floor", self.floor_snapshot)
 
@@ -268,10 +269,17 @@ class DeskFeed:
 
     async def on_work_order_opened(self, event: WorkOrderOpened) -> None:
         """A work order opened for the caller during the call joins their pop at once."""
+        await self._refresh_callers(event.customer_id, event.phone)
+
+    async def on_work_order_moved(self, event: WorkOrderStateChanged) -> None:
+        """A work order resolved (or reopened) during the call: the pop's list follows."""
+        await self._refresh_callers(event.customer_id, None)
+
+    async def _refresh_callers(self, customer_id: str | None, phone: str | None) -> None:
         for username, call in list(self.calls.items()):
-            customer_id = call.caller.customer_id if call.caller else None
-            if (event.customer_id is not None and event.customer_id == customer_id) or (
-                event.phone is not None and event.phone == call.number
+            known = call.caller.customer_id if call.caller else None
+            if (customer_id is not None and customer_id == known) or (
+                phone is not None and phone == call.number
             ):
                 await self.refresh_caller(username, call)
 

@@ -85,6 +85,8 @@
       departments: [],
       wo: emptyWorkOrder(""),
       woCreated: null,
+      woOpen: null,  // the work order the agent is updating
+      woNote: { text: "", public: false, action: "" },
       kb: { q: "", hits: [], article: null, searched: false },
       travellers: [],
       seatMap: null,  // rows of the chosen class's seats, while the agent picks
@@ -387,9 +389,40 @@
         });
         this.act("POST", "/api/workorders", body, (r) => {
           this.woCreated = r;
+          this.woOpen = r;
           this.wrap.work_order = r.code;
           this.wo = emptyWorkOrder(this.wo.department);
         });
+      },
+      openWorkOrder(code) {
+        this.act("GET", "/api/workorders/by-code/" + encodeURIComponent(code), undefined, (r) => {
+          this.woOpen = r;
+          this.woNote = { text: "", public: false, action: "" };
+        });
+      },
+      async updateWorkOrder() {
+        // The state change (an internal note rides along as its comment), then a reply.
+        if (this.busy) return;
+        this.busy = true;
+        this.error = "";
+        const wo = this.woOpen;
+        const note = this.woNote;
+        const text = note.text.trim();
+        const base = "/api/workorders/" + encodeURIComponent(wo.id);
+        try {
+          if (note.action) {
+            await api("POST", base + "/transitions", { action: note.action, comment: note.public ? "" : text });
+          }
+          if (text && (note.public || !note.action)) {
+            await api("POST", base + "/notes", { text: text, public: note.public });
+          }
+          this.woOpen = await api("GET", "/api/workorders/by-code/" + encodeURIComponent(wo.code));
+          this.woNote = { text: "", public: false, action: "" };
+        } catch (err) {
+          this.error = err.message;
+        } finally {
+          this.busy = false;
+        }
       },
       searchKb() {
         const q = new URLSearchParams({ q: this.kb.q.trim(), limit: "8" });
