@@ -9,8 +9,9 @@ from pathlib import Path
 import uvicorn
 from playwright.async_api import Browser, Page, expect
 
+from tests.ivr.test_ivr_calls import Caller
 from tests.notify.peers import Kannel
-from tests.telephony.media_peer import RtpPeer
+from tests.telephony.media_peer import RtpPeer, wait_for
 from tests.telephony.sip_peers import Sipp, free_port
 from tests.web.test_web_realtime import _free_port
 from ticketline.app import Application
@@ -91,3 +92,23 @@ async def serve(app: Application) -> tuple[uvicorn.Server, asyncio.Task[None], s
 
 def inbound(app: Application) -> Channel:
     return next(c for c in app.control.channels.values() if c.leg.direction == "inbound")
+
+
+def hotline_call(target: str, ear: RtpPeer, workdir: Path) -> Sipp:
+    """The customer's phone (SIPp) calling the hotline 95105, its audio to `ear`."""
+    fill = {"rtp_port": str(ear.address[1]), "codec": "0", "middle": ""}
+    return Sipp(target, "media_uac.xml", fill=fill, extra=("-s", "95105"), workdir=workdir)
+
+
+async def key_through_to_an_agent(app: Application, ear: RtpPeer) -> Channel:
+    """Once the call is in and the menu speaks: 1 Mandarin, 2 book by agent."""
+    channels = app.control.channels
+    await wait_for(lambda: any(c.leg.direction == "inbound" for c in channels.values()), 10)
+    channel = inbound(app)
+    server = (channel.session.local_host, channel.session.port)
+    await wait_for(lambda: any(p.payload_type == 0 for p in ear.received), 10)
+    caller = Caller(ear)
+    await caller.press("1", server)
+    await asyncio.sleep(1.0)
+    await caller.press("2", server)
+    return channel

@@ -5,15 +5,12 @@ brings all three together, then leaves the caller talking with 1002."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.story import DeskPhone, Story, inbound
-from tests.ivr.test_ivr_calls import Caller
+from tests.e2e.story import DeskPhone, Story, hotline_call, key_through_to_an_agent
 from tests.telephony.media_peer import RtpPeer, wait_for
-from tests.telephony.sip_peers import Sipp, needs_sipp
+from tests.telephony.sip_peers import needs_sipp
 from ticketline.acd.queuelog import read_log
 from ticketline.app import Application
 from ticketline.telephony import cdr
@@ -43,23 +40,22 @@ async def test_consult_go_back_conference_and_leave_the_caller_with_the_third_pa
     await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
 
     ear = await RtpPeer.open()
-    fill = {"rtp_port": str(ear.address[1]), "codec": "0", "middle": ""}
-    sipp = Sipp(target, "media_uac.xml", fill=fill, extra=("-s", "95105"),
-                workdir=story.tmp_path)  # fmt: skip
+    sipp = hotline_call(target, ear, story.tmp_path)
     try:
         await sipp.start()
-        channels = app.control.channels
-        await wait_for(lambda: any(c.leg.direction == "inbound" for c in channels.values()), 10)
-        caller = inbound(app)
-        server = (caller.session.local_host, caller.session.port)
-        await wait_for(lambda: any(p.payload_type == 0 for p in ear.received), 10)
-        await Caller(ear).press("1", server)
-        await asyncio.sleep(1.0)
-        await Caller(ear).press("2", server)
+        caller = await key_through_to_an_agent(app, ear)
         state = desk.get_by_test_id("call-state")
         await expect(state).to_have_text("通话中", timeout=20000)
         agent_leg = app.control.bridged_to(caller)
         assert agent_leg is not None
+
+        # 1003 has no phone registered: the agent is told and is back with the caller.
+        await desk.get_by_test_id("transfer-target").fill("1003")
+        await desk.get_by_test_id("consult").click()
+        await expect(desk.get_by_test_id("desk-error")).to_contain_text("1003")
+        await expect(state).to_have_text("通话中")
+        assert app.control.bridged_to(caller) is agent_leg
+        assert not _consulted(app)
 
         # Consult 1002 while the caller holds, then go back to the caller.
         await desk.get_by_test_id("transfer-target").fill("1002")

@@ -20,10 +20,17 @@ from pathlib import Path
 import pytest
 from playwright.async_api import expect
 
-from tests.e2e.story import CUSTOMER_NUMBER, SCREENSHOTS_ENV, DeskPhone, Story, inbound
-from tests.ivr.test_ivr_calls import Caller, travel_day
+from tests.e2e.story import (
+    CUSTOMER_NUMBER,
+    SCREENSHOTS_ENV,
+    DeskPhone,
+    Story,
+    hotline_call,
+    key_through_to_an_agent,
+)
+from tests.ivr.test_ivr_calls import travel_day
 from tests.telephony.media_peer import RtpPeer, wait_for
-from tests.telephony.sip_peers import Sipp, needs_sipp
+from tests.telephony.sip_peers import needs_sipp
 from ticketline.acd.queuelog import read_log
 from ticketline.telephony import cdr
 from ticketline.telephony import control_events as ev
@@ -47,20 +54,10 @@ async def test_a_caller_is_served_sold_two_seats_transferred_and_supervised(
 
     # The customer calls and keys through the voice menu: 1 Mandarin, 2 book by agent.
     ear = await RtpPeer.open()
-    caller = Caller(ear)
-    fill = {"rtp_port": str(ear.address[1]), "codec": "0", "middle": ""}
-    sipp = Sipp(target, "media_uac.xml", fill=fill, extra=("-s", "95105"),
-                workdir=story.tmp_path)  # fmt: skip
+    sipp = hotline_call(target, ear, story.tmp_path)
     try:
         await sipp.start()
-        channels = app.control.channels
-        await wait_for(lambda: any(c.leg.direction == "inbound" for c in channels.values()), 10)
-        channel = inbound(app)
-        server = (channel.session.local_host, channel.session.port)
-        await wait_for(lambda: any(p.payload_type == 0 for p in ear.received), 10)
-        await caller.press("1", server)
-        await asyncio.sleep(1.0)
-        await caller.press("2", server)
+        channel = await key_through_to_an_agent(app, ear)
 
         # agent1's phone rings and answers; the desktop pops the caller's record.
         await expect(desk1.get_by_test_id("customer-name")).to_have_text("赵磊", timeout=20000)

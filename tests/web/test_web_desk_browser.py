@@ -8,6 +8,7 @@ during the call shows the call again.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -82,6 +83,15 @@ async def _login(browser: Browser, url: str, username: str, path: str) -> Page:
     await page.click("button[type=submit]")
     await expect(page.get_by_test_id("desk" if path == "/desk" else "console")).to_be_visible()
     return page
+
+
+async def _call_pops(desk: Page, app: Application, agent: str, call_id: str, name: str) -> None:
+    """The agent goes ready; a call from CALLER is offered and answered; the name pops."""
+    await desk.get_by_test_id("go-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
+    await app.bus.publish(CallOffered(call_id, "booking", agent, CALLER))
+    await app.bus.publish(CallConnected(call_id, "booking", agent, CALLER, 1.0))
+    await expect(desk.get_by_test_id("customer-name")).to_have_text(name)
 
 
 async def _book_one(
@@ -295,11 +305,7 @@ async def test_a_work_order_opened_beside_the_call_joins_the_pop_and_the_wrap_up
         SYSTEM, CustomerCreate(name="周敏", phones=[PhoneIn(number=CALLER, primary=True)])
     )
     desk = await _login(browser, served, "agent1", "/desk")
-    await desk.get_by_test_id("go-ready").click()
-    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
-    await live_app.bus.publish(CallOffered("call-wo", "booking", "agent1", CALLER))
-    await live_app.bus.publish(CallConnected("call-wo", "booking", "agent1", CALLER, 1.0))
-    await expect(desk.get_by_test_id("customer-name")).to_have_text("周敏")
+    await _call_pops(desk, live_app, "agent1", "call-wo", "周敏")
 
     await desk.get_by_test_id("wo-type").select_option("lost_property")
     await desk.get_by_test_id("wo-priority").select_option("high")
@@ -346,11 +352,7 @@ async def test_passengers_booked_for_a_caller_come_back_as_saved_travellers(
         SYSTEM, CustomerCreate(name="吴刚", phones=[PhoneIn(number=CALLER, primary=True)])
     )
     desk = await _login(browser, served, "agent2", "/desk")
-    await desk.get_by_test_id("go-ready").click()
-    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
-    await live_app.bus.publish(CallOffered("call-tr", "booking", "agent2", CALLER))
-    await live_app.bus.publish(CallConnected("call-tr", "booking", "agent2", CALLER, 1.0))
-    await expect(desk.get_by_test_id("customer-name")).to_have_text("吴刚")
+    await _call_pops(desk, live_app, "agent2", "call-tr", "吴刚")
 
     tomorrow = date.today() + timedelta(days=1)
     await _book_one(desk, ("北京南", "上海虹桥"), tomorrow, "钱伟", "11010519491231002x")
@@ -449,10 +451,7 @@ async def test_an_open_work_order_is_answered_and_resolved_from_the_pop(
         ),
     )
     desk = await _login(browser, served, "agent1", "/desk")
-    await desk.get_by_test_id("go-ready").click()
-    await expect(desk.get_by_test_id("agent-state")).to_have_text("就绪")
-    await live_app.bus.publish(CallOffered("call-wo2", "booking", "agent1", CALLER))
-    await expect(desk.get_by_test_id("customer-name")).to_have_text("郑洁")
+    await _call_pops(desk, live_app, "agent1", "call-wo2", "郑洁")
 
     await desk.get_by_test_id("open-work-orders").get_by_text(opened.code).click()
     await expect(desk.get_by_test_id("wo-state")).to_have_text("assigned")
@@ -468,3 +467,19 @@ async def test_an_open_work_order_is_answered_and_resolved_from_the_pop(
     assert status.state == "resolved"
     assert status.last_reply is not None
     assert "致歉" in status.last_reply
+
+
+async def test_the_order_s_contact_is_called_back_with_one_click(
+    served: str, browser: Browser
+) -> None:
+    desk = await _login(browser, served, "agent1", "/desk")
+    tomorrow = date.today() + timedelta(days=1)
+    await _book_one(desk, ("北京南", "上海虹桥"), tomorrow, "钱伟", "11010519491231002X")
+    await expect(desk.get_by_test_id("order-phone")).to_have_text("+8613800138000")
+    await desk.get_by_test_id("go-not-ready").click()  # agents dial out while not ready
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("未就绪")
+    async with desk.expect_request("**/api/desk/dial") as dialled:
+        await desk.get_by_test_id("order-call").click()
+    assert json.loads((await dialled.value).post_data or "{}") == {"number": "+8613800138000"}
+    # No phone is registered at 1001 here: the agent is told which phone failed.
+    await expect(desk.get_by_test_id("desk-error")).to_contain_text("1001")

@@ -19,7 +19,7 @@ import asyncio
 from ticketline.core.errors import Conflict
 from ticketline.telephony.calls import LegFailed
 from ticketline.telephony.control import CallControl
-from ticketline.telephony.control_channel import Channel
+from ticketline.telephony.control_channel import Channel, ChannelError
 from ticketline.web.desk import Consult, DeskFeed
 
 CONSULT_ANSWER_SECONDS = 30.0
@@ -48,13 +48,17 @@ async def consult(
     caller.start_moh()
     feed.held[username] = agent
     await feed.set_call_state(username, "consulting")
+    third: Channel | None = None
     try:
         third = await control.dial(target, call=caller.leg.call, role="consult")
         async with asyncio.timeout(CONSULT_ANSWER_SECONDS):
             await third.wait_answered()
-    except (LegFailed, TimeoutError) as failure:
+    except (LegFailed, ChannelError, TimeoutError) as failure:
+        if third is not None and not third.ended:
+            await third.hangup("no_answer")  # stop it ringing
         await _back_to_caller(caller, agent, control, feed, username)
-        raise ConsultFailed(f"{target} did not answer ({failure})") from failure
+        reason = str(failure) or "no answer"
+        raise ConsultFailed(f"{target} could not be consulted: {reason}") from failure
     room = room_of(caller)
     control.conference_add(room, agent)
     control.conference_add(room, third)

@@ -168,6 +168,11 @@
         if (!this.call) return;
         this.act("POST", "/api/desk/call/" + action, Object.assign({ call_id: this.call.id }, extra || {}));
       },
+      callBack(number) {
+        // Click to call from an order: the same dial-out as the number field.
+        this.dialNumber = number;
+        this.dial();
+      },
       dial() {
         const number = this.dialNumber.trim();
         this.act("POST", "/api/desk/dial", { number: number }, () => { this.dialNumber = ""; });
