@@ -117,6 +117,17 @@ async def _book_one(
     await desk.get_by_test_id(button).click()
 
 
+async def _book_paid(desk: Page, day: date) -> str:
+    """One Beijing South to Shanghai Hongqiao ticket, booked and paid in cash; its code."""
+    await _book_one(desk, ("北京南", "上海虹桥"), day, "钱伟", "11010519491231002X")
+    booked = desk.get_by_test_id("booking-code")
+    await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
+    code = await booked.inner_text()
+    await desk.get_by_test_id("pay").click()
+    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+    return code
+
+
 async def test_ready_pop_wallboard_and_reload(
     served: str, browser: Browser, live_app: Application, tmp_path: Path
 ) -> None:
@@ -230,12 +241,7 @@ async def test_a_refund_shows_the_fee_before_it_is_confirmed(
 ) -> None:
     desk = await _login(browser, served, "agent1", "/desk")
     in_three_days = date.today() + timedelta(days=3)
-    await _book_one(desk, ("北京南", "上海虹桥"), in_three_days, "钱伟", "11010519491231002X")
-    booked = desk.get_by_test_id("booking-code")
-    await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
-    code = await booked.inner_text()
-    await desk.get_by_test_id("pay").click()
-    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+    code = await _book_paid(desk, in_three_days)
 
     await desk.reload()  # a later call: the agent opens the order by its code
     await expect(desk.get_by_test_id("agent-state")).to_have_text("已登出")  # the page is live
@@ -258,12 +264,7 @@ async def test_a_change_shows_fee_and_difference_before_it_moves_the_ticket(
 ) -> None:
     desk = await _login(browser, served, "agent2", "/desk")
     in_three_days = date.today() + timedelta(days=3)
-    await _book_one(desk, ("北京南", "上海虹桥"), in_three_days, "钱伟", "11010519491231002X")
-    booked = desk.get_by_test_id("booking-code")
-    await expect(booked).to_have_text(re.compile(r"^[A-Z0-9]{5,10}$"))
-    code = await booked.inner_text()
-    await desk.get_by_test_id("pay").click()
-    await expect(desk.get_by_test_id("order-state")).to_have_text("paid")
+    code = await _book_paid(desk, in_three_days)
 
     await desk.get_by_test_id("change").click()
     await expect(desk.get_by_test_id("trip-from")).to_have_value("北京南")  # the ticket's journey
