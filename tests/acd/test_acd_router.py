@@ -22,6 +22,7 @@ from ticketline.acd.config import (
 )
 from ticketline.acd.errors import NotRinging
 from ticketline.acd.queuelog import QueueEvent
+from ticketline.core.errors import IllegalTransition
 
 S = AgentState
 
@@ -338,6 +339,17 @@ def test_pickup_takes_a_call_ringing_at_another_agent() -> None:
     assert StopRinging("c1", "a1", "1001") in out
     assert (desk.state("a1"), desk.state("a2")) == (S.READY, S.ON_CALL)
     assert desk.log(QueueEvent.CONNECT)[0].data["pickup"] is True
+
+
+def test_a_refused_pickup_leaves_the_call_ringing_where_it_rang() -> None:
+    desk = simple_desk(n=2)
+    desk.step(desk.router.logout("a2", desk.now))
+    desk.call("c1", "booking")
+    with pytest.raises(IllegalTransition, match="a2 cannot take a call while logged_out"):
+        desk.router.pickup("a2", "c1", desk.at(5))
+    assert desk.state("a1") is S.RINGING
+    desk.answer("c1", "a1")  # the offer still stands: a1 answers it
+    assert desk.state("a1") is S.ON_CALL
 
 
 def test_supervisor_adds_an_agent_live_and_the_waiting_call_rings_them() -> None:

@@ -13,14 +13,14 @@ from datetime import UTC, datetime
 
 from ticketline.acd import overflow
 from ticketline.acd.actions import Output
-from ticketline.acd.agents import Agent, AgentState, Trigger
+from ticketline.acd.agents import TRANSITIONS, Agent, AgentState, Trigger
 from ticketline.acd.config import AgentProfile, Membership, QueueConfig
 from ticketline.acd.dispatch import DEFAULT_ZONE, Dispatcher
 from ticketline.acd.errors import NotRinging, QueueInUse
 from ticketline.acd.matching import QueueState
 from ticketline.acd.queuelog import QueueEvent
 from ticketline.acd.waiting import CallRequest, Phase, QueuedCall
-from ticketline.core.errors import Conflict
+from ticketline.core.errors import Conflict, IllegalTransition
 
 __all__ = ["DEFAULT_ZONE", "Router"]
 
@@ -204,6 +204,11 @@ class Router(Dispatcher):
         if call.phase is Phase.CONNECTED:
             raise Conflict(f"call {call_id} is already connected")
         agent = self._agent(agent_id)
+        if (agent.state, Trigger.PICKUP) not in TRANSITIONS:  # refuse before touching the offer
+            raise IllegalTransition(
+                f"{agent_id} cannot take a call while {agent.state.value}",
+                details={"agent": agent_id, "state": agent.state.value},
+            )
         self._stop_offer(call)
         self._change(agent, Trigger.PICKUP)
         self._connect(call, agent, pickup=True)
