@@ -105,6 +105,11 @@ async def test_a_caller_is_served_sold_two_seats_transferred_and_supervised(
         await expect(desk2.get_by_test_id("call-state")).to_have_text("通话中", timeout=10000)
         await expect(agent1_row).to_have_attribute("data-state", "wrap_up")
         await expect(agent2_row).to_have_attribute("data-state", "on_call")
+        figures = desk1.get_by_test_id("figures")  # agent1 today: one call, its talk time
+        await expect(figures.locator("b").first).to_have_text("1")
+        talk = await desk1.get_by_test_id("talk-today").inner_text()
+        assert talk != "00:00"
+        await expect(desk1.get_by_test_id("average-talk")).to_have_text(talk)
 
         # agent1 sums the first call up; the booking code is filled in from the sale.
         wrap_form = desk1.get_by_test_id("wrapup-form")

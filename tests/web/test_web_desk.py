@@ -189,6 +189,21 @@ async def test_console_actions_need_a_supervisor_and_a_live_call(served: str) ->
         assert hung.status_code == 409
 
 
+async def test_a_hand_over_of_a_call_names_what_is_wrong(served: str) -> None:
+    async with httpx.AsyncClient(base_url=f"http://{served}") as http:
+        agent = await bearer(http, "agent1")
+        boss = await bearer(http, "supervisor")
+        body = {"call_id": "no-such-call", "agent_id": "agent1"}
+        refused = await http.post("/api/console/pickup", json=body, headers=agent)
+        assert refused.status_code == 403
+        gone = await http.post("/api/console/pickup", json=body, headers=boss)
+        assert gone.status_code == 404
+        assert "no-such-call" in gone.json()["message"]
+        empty = await http.post("/api/console/pickup", json={"call_id": "c1"}, headers=boss)
+        assert empty.status_code == 422
+        assert "agent_id" in empty.text
+
+
 async def test_a_second_desk_of_the_same_agent_takes_over(
     served: str, demo_app: Application
 ) -> None:

@@ -484,3 +484,25 @@ async def test_the_order_s_contact_is_called_back_with_one_click(
     assert json.loads((await dialled.value).post_data or "{}") == {"number": "+8613800138000"}
     # No phone is registered at 1001 here: the agent is told which phone failed.
     await expect(desk.get_by_test_id("desk-error")).to_contain_text("1001")
+
+
+async def test_the_supervisor_moves_an_agent_between_queues_from_the_console(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    console = await _login(browser, served, "supervisor", "/console")
+    queues = console.locator("tr[data-agent=agent1]").get_by_test_id("agent-queues")
+    chips = queues.locator(".chip")
+    await expect(chips).to_have_count(3)
+    await expect(chips).not_to_contain_text(["投诉 Complaints"])
+    await queues.get_by_test_id("add-queue").select_option("complaint")
+    await expect(chips).to_contain_text(["投诉 Complaints"])
+    assert "complaint" in live_app.acd_runtime.router.agent_queues["agent1"]
+    assert "agent1" in [m.agent for m in await live_app.acd.list_members("complaint")]
+
+    await queues.get_by_test_id("leave-booking").click()
+    await expect(queues.get_by_test_id("leave-booking")).to_have_count(0)
+    assert "booking" not in live_app.acd_runtime.router.agent_queues["agent1"]
+    assert "agent1" not in [m.agent for m in await live_app.acd.list_members("booking")]
+    await console.reload()  # the change is stored, not only shown
+    await expect(chips).to_contain_text(["投诉 Complaints"])
+    await expect(queues.get_by_test_id("leave-booking")).to_have_count(0)

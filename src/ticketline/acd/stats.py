@@ -46,6 +46,7 @@ class AgentDay:
     answered: int = 0
     missed: int = 0
     talk: float = 0.0
+    completed: int = 0  # calls whose talk is counted (ended or transferred)
 
 
 class LiveStats:
@@ -92,6 +93,7 @@ class LiveStats:
             queue.completed += 1
             queue.talk += entry.talk or 0.0
             if agent:
+                agent.completed += 1
                 agent.talk += entry.talk or 0.0
 
     def apply_agent(self, change: AgentStateChanged) -> None:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ticketline.acd.agents import AgentState, AgentStateChanged
-from ticketline.acd.events import CallConnected, CallOffered, QueueLogEntry
+from ticketline.acd.events import CallConnected, CallOffered, QueueConfigChanged, QueueLogEntry
 from ticketline.acd.runtime import AcdRuntime
 from ticketline.acd.schemas import ReasonCodeOut
 from ticketline.acd.service import AcdAdmin
@@ -135,6 +135,7 @@ class DeskFeed:
         bus.subscribe(CallOffered, self.on_offered)
         bus.subscribe(CallConnected, self.on_connected)
         bus.subscribe(QueueLogEntry, self.on_queue_log)
+        bus.subscribe(QueueConfigChanged, self.on_queue_config)
         bus.subscribe(IvrCallQueued, self.on_ivr_queued)
         bus.subscribe(WorkOrderOpened, self.on_work_order_opened)
         bus.subscribe(WorkOrderStateChanged, self.on_work_order_moved)
@@ -187,23 +188,13 @@ class DeskFeed:
     def _figures(self, username: str) -> dict[str, Any]:
         day = self.runtime.stats.agents.get(username)
         if day is None:
-            return {"calls": 0, "talk_seconds": 0}
-        return {"calls": day.answered, "talk_seconds": round(day.talk)}
+            return {"calls": 0, "talk_seconds": 0, "average_seconds": 0}
+        average = round(day.talk / day.completed) if day.completed else 0
+        return {"calls": day.answered, "talk_seconds": round(day.talk), "average_seconds": average}
 
     def _waiting_for(self, username: str) -> list[dict[str, Any]]:
         queues = set(self.runtime.router.agent_queues.get(username, ()))
-        now = self.clock.now()
-        return [
-            {
-                "id": call["call_id"],
-                "number": call["caller"],
-                "queue": queue["queue"],
-                "since": (now - timedelta(seconds=call["wait"])).isoformat(),
-            }
-            for queue in self._live()["queues"]
-            if queue["queue"] in queues
-            for call in queue["waiting"]
-        ]
+        return _waiting_calls(self._live(), self.clock.now(), queues)
 
     def floor_view(self) -> dict[str, Any]:
         live = self._live()
@@ -211,6 +202,7 @@ class DeskFeed:
         return {
             "queues": [_queue_row(q) for q in live["queues"]],
             "agents": [_agent_row(a, now) for a in live["agents"]],
+            "waiting": _waiting_calls(live, now, None),
             "alerts": _alerts(live),
         }
 
@@ -230,36 +222,48 @@ class DeskFeed:
         self._floor_soon()
 
     async def on_offered(self, event: CallOffered) -> None:
-        call = DeskCall(
-            call_id=event.call_id,
-            number=event.caller,
-            queue=event.queue,
-            state="ringing",
-            offered_at=self.clock.now(),
-            caller=None,
-            looked_up=False,
-        )
-        menu = self._ivr_paths.get(event.call_id)
-        if menu is not None:
-            call.ivr_path, call.ivr_keys = menu.path, menu.variables
-        self.calls[event.agent] = call  # a fast answer may come while the lookup runs
-        try:
-            call.caller = await self.crm.lookup_caller(event.caller)
-        except Exception:  # the pop still shows the number when CRM is unreachable
-            log.exception("caller lookup failed for %s", event.call_id)
-        call.looked_up = True
-        if self.calls.get(event.agent) is call:
-            await self._push_call(event.agent)
+        await self._pop(event.agent, event.call_id, event.caller, event.queue, "ringing")
 
     async def on_connected(self, event: CallConnected) -> None:
         call = self.calls.get(event.agent)
-        if call is not None and call.call_id == event.call_id:
-            call.state = "talking"
-            call.answered_at = self.clock.now()
-            if call.looked_up:  # else the lookup's push shows it, with the customer
-                await self._push_call(event.agent)
+        if call is None or call.call_id != event.call_id:  # picked up: it never rang here
+            await self._pop(event.agent, event.call_id, event.caller, event.queue, "talking")
+            return
+        call.state = "talking"
+        call.answered_at = self.clock.now()
+        if call.looked_up:  # else the lookup's push shows it, with the customer
+            await self._push_call(event.agent)
+
+    async def _pop(self, agent: str, call_id: str, number: str, queue: str, state: str) -> None:
+        """Put the call on the agent's screen and look the caller up."""
+        now = self.clock.now()
+        call = DeskCall(
+            call_id=call_id,
+            number=number,
+            queue=queue,
+            state=state,
+            offered_at=now,
+            caller=None,
+            answered_at=now if state == "talking" else None,
+            looked_up=False,
+        )
+        menu = self._ivr_paths.get(call_id)
+        if menu is not None:
+            call.ivr_path, call.ivr_keys = menu.path, menu.variables
+        self.calls[agent] = call  # a fast answer may come while the lookup runs
+        try:
+            call.caller = await self.crm.lookup_caller(number)
+        except Exception:  # the pop still shows the number when CRM is unreachable
+            log.exception("caller lookup failed for %s", call_id)
+        call.looked_up = True
+        if self.calls.get(agent) is call:
+            await self._push_call(agent)
 
     async def on_queue_log(self, _event: QueueLogEntry) -> None:
+        self._floor_soon()
+
+    async def on_queue_config(self, _event: QueueConfigChanged) -> None:
+        """An agent moved between queues: their row lists the queues they take now."""
         self._floor_soon()
 
     async def on_ivr_queued(self, event: IvrCallQueued) -> None:
@@ -327,6 +331,26 @@ class DeskFeed:
     async def _floor_later(self) -> None:
         await asyncio.sleep(FLOOR_COALESCE)
         self.hub.publish(Push(FLOOR, "floor", self.floor_view()))
+
+
+def _waiting_calls(
+    live: dict[str, Any], now: datetime, queues: set[str] | None
+) -> list[dict[str, Any]]:
+    """Calls waiting in `queues` (None: every queue), longest wait first."""
+    calls = [
+        {
+            "id": call["call_id"],
+            "number": call["caller"],
+            "queue": queue["queue"],
+            "queue_name": f"{queue['name_zh']} {queue['name_en']}",
+            "since": (now - timedelta(seconds=call["wait"])).isoformat(),
+            "wait": call["wait"],
+        }
+        for queue in live["queues"]
+        if queues is None or queue["queue"] in queues
+        for call in queue["waiting"]
+    ]
+    return sorted(calls, key=lambda call: -call["wait"])
 
 
 def _agent_row(agent: dict[str, Any], now: datetime) -> dict[str, Any]:

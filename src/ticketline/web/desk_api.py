@@ -328,8 +328,20 @@ class ConsoleIn(_In):
     mode: str = Field(default="listen", pattern=r"^(listen|whisper|barge)$")
 
 
+class HandOverIn(_In):
+    """A waiting call the supervisor sends to an agent (themselves, if they take calls)."""
+
+    call_id: str = Field(min_length=1, max_length=64)
+    agent_id: str = Field(min_length=1, max_length=64)
+
+
 def build_console_router(feed: DeskFeed, control: CallControl) -> APIRouter:
     router = APIRouter(prefix="/api/console", tags=["console"])
+
+    @router.post("/pickup", status_code=204)
+    async def hand_over(body: HandOverIn, _: Supervisor) -> None:
+        """Connect a waiting (or ringing) call to an agent who is ready, paused or wrapping up."""
+        feed.runtime.pickup(body.agent_id, body.call_id)
 
     @router.post("/hangup", status_code=204)
     async def hang_up(body: ConsoleIn, _: Supervisor) -> None:

@@ -15,6 +15,8 @@
       connected: false,
       queues: [],
       agents: [],
+      waiting: [],
+      handTo: {},
       alerts: [],
       now: Date.now(),
       big: new URLSearchParams(location.search).has("big"),
@@ -36,6 +38,7 @@
         if (!floor) return;
         this.queues = floor.queues || [];
         this.agents = floor.agents || [];
+        this.waiting = floor.waiting || [];
         this.alerts = floor.alerts || [];
       },
       upsertAgent(row) {
@@ -51,13 +54,13 @@
       percent(x) { return x === null || x === undefined ? "—" : Math.round(x * 100) + "%"; },
       stateLabel(state) { return (window.TL_STATES || {})[state] || state; },
 
-      async act(path, body) {
+      async act(path, body, method) {
         if (this.busy) return;
         this.busy = true;
         this.error = "";
         try {
           const response = await fetch(path, {
-            method: "POST",
+            method: method || "POST",
             headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
             body: body === undefined ? undefined : JSON.stringify(body),
           });
@@ -76,6 +79,27 @@
         this.act("/api/acd/agents/" + encodeURIComponent(agent.agent_id) + "/" + action, body);
       },
       hangup(agent) { this.act("/api/console/hangup", { agent_id: agent.agent_id }); },
+      // Agents who may take a waiting call now: not logged out and not already talking.
+      takers() { return this.agents.filter((a) => ["ready", "not_ready", "wrap_up"].includes(a.state)); },
+      handOver(call) {
+        const agent = this.handTo[call.id];
+        if (!agent) { this.error = window.TL_TEXT.chooseAgent; return; }
+        this.act("/api/console/pickup", { call_id: call.id, agent_id: agent });
+      },
+      queueName(code) {
+        const queue = this.queues.find((q) => q.code === code);
+        return queue ? queue.name : code;
+      },
+      otherQueues(agent) { return this.queues.filter((q) => !(agent.queues || []).includes(q.code)); },
+      member(agent, queue) {
+        return "/api/acd/queues/" + encodeURIComponent(queue) + "/members/" + encodeURIComponent(agent.agent_id);
+      },
+      addToQueue(agent, event) {
+        const queue = event.target.value;
+        event.target.value = "";
+        if (queue) this.act(this.member(agent, queue), { agent: agent.agent_id }, "PUT");
+      },
+      removeFromQueue(agent, queue) { this.act(this.member(agent, queue), undefined, "DELETE"); },
     };
   };
 })();

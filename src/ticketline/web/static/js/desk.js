@@ -54,7 +54,7 @@
       connected: false,
       agent: { state: "logged_out", reason: null, since: null, wrapup_until: null, extension: null },
       call: null,
-      figures: { calls: 0, talk_seconds: 0 },
+      figures: { calls: 0, talk_seconds: 0, average_seconds: 0 },
       waiting: [],
       reasons: [],
       dispositions: [],
