@@ -506,3 +506,46 @@ async def test_the_supervisor_moves_an_agent_between_queues_from_the_console(
     await console.reload()  # the change is stored, not only shown
     await expect(chips).to_contain_text(["投诉 Complaints"])
     await expect(queues.get_by_test_id("leave-booking")).to_have_count(0)
+
+
+async def test_a_customer_is_found_noted_and_called_from_the_customers_page(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    phone = PhoneIn(number="13922223333", primary=True)
+    customer = await live_app.crm.create(SYSTEM, CustomerCreate(name="孙丽", phones=[phone]))
+    await live_app.workorders.open(
+        SYSTEM,
+        WorkOrderCreate(
+            type="lost_property",
+            title="遗失雨伞 umbrella",
+            customer_id=customer.id,
+            department="customer-care",
+        ),
+    )
+    page = await _login(browser, served, "agent1", "/desk")
+    await page.goto(f"{served}/customers")
+    await page.get_by_test_id("customer-query").fill("13922223333")
+    await page.get_by_test_id("customer-query").press("Enter")
+    results = page.get_by_test_id("customer-results").locator("tbody tr")
+    await expect(results).to_have_count(1)
+    await results.get_by_role("link", name="孙丽").click()
+    detail = page.get_by_test_id("customer-detail")
+    await expect(detail.get_by_test_id("customer-title")).to_have_text("孙丽")
+    await expect(detail.get_by_test_id("customer-phones")).to_contain_text("+8613922223333")
+    await expect(detail.get_by_test_id("customer-work-orders")).to_contain_text("遗失雨伞")
+
+    await detail.get_by_test_id("note-text").fill("喜欢靠窗 window seat")
+    await detail.get_by_test_id("add-note").click()
+    await expect(detail.get_by_test_id("customer-timeline")).to_contain_text("喜欢靠窗")
+    await page.reload()  # the page opens the same customer; the note is stored
+    await expect(page.get_by_test_id("customer-timeline")).to_contain_text("喜欢靠窗")
+
+    call = page.get_by_test_id("call-phone")
+    await call.click()  # not logged in to the ACD yet: told what to do
+    await expect(page.get_by_test_id("customers-error")).to_contain_text("log in at your desk")
+    live_app.acd_runtime.login("agent1")
+    async with page.expect_request("**/api/desk/dial") as dialled:
+        await call.click()
+    assert json.loads((await dialled.value).post_data or "{}") == {"number": "+8613922223333"}
+    # No phone is registered at 1001 here: the agent is told which phone failed.
+    await expect(page.get_by_test_id("customers-error")).to_contain_text("1001")

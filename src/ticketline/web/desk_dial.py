@@ -54,6 +54,8 @@ class Dialer:
         if agent is None:
             raise AgentBusy("you have no extension in the ACD; ask an administrator")
         current = self.feed.calls.get(username)
+        if agent.state is AgentState.LOGGED_OUT:
+            raise AgentBusy("log in at your desk first (ready or not ready), then call")
         if agent.state not in MAY_DIAL or current is not None:
             raise AgentBusy("finish the current call and its wrap-up first")
         self.feed.runtime.start_outbound(username)

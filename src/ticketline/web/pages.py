@@ -1,4 +1,4 @@
-"""Pages for people: home, staff, extensions and the audit log."""
+"""Pages for people: home, desk, console, customers, staff, extensions and the audit log."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ NAV = (
     ("/", "Home", None),
     ("/desk", "Desk", Perm.CALLS_HANDLE),
     ("/console", "Console", Perm.CALLS_SUPERVISE),
+    ("/customers", "Customers", Perm.CRM_READ),
     ("/admin/staff", "Staff", Perm.STAFF_READ),
     ("/admin/extensions", "Extensions", Perm.STAFF_READ),
     ("/calls", "Call detail records", Perm.CDR_READ),
@@ -66,6 +67,19 @@ def build_pages_router(ctx: WebContext) -> APIRouter:
         principal: Annotated[Principal, Depends(require(Perm.CALLS_SUPERVISE))],
     ) -> HTMLResponse:
         return render(request, "console.html", nav=nav_for(principal), active="/console")
+
+    @router.get("/customers", response_class=HTMLResponse)
+    async def customers_page(
+        request: Request, principal: Annotated[Principal, Depends(require(Perm.CRM_READ))]
+    ) -> HTMLResponse:
+        return render(
+            request,
+            "customers.html",
+            nav=nav_for(principal),
+            active="/customers",
+            can_dial=principal.can(Perm.CALLS_HANDLE),
+            can_write=principal.can(Perm.CRM_WRITE),
+        )
 
     @router.get("/admin/staff", response_class=HTMLResponse)
     async def staff_page(

@@ -3,22 +3,7 @@
 // socket (snapshot, then pushes); actions are plain JSON API calls.
 (function () {
   "use strict";
-  const csrf = document.body.dataset.csrf;
-
-  async function api(method, path, body) {
-    const response = await fetch(path, {
-      method: method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const data = text ? JSON.parse(text) : null;
-    if (!response.ok) {
-      const message = data && data.message ? data.message : response.statusText;
-      throw new Error(message);
-    }
-    return data;
-  }
+  const api = window.tlApi;
 
   function seconds(since, now) {
     if (!since) return 0;

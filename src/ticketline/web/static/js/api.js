@@ -1,0 +1,19 @@
+// One JSON call to the API with the session's CSRF token; a refusal throws an
+// Error carrying the server's message (which names the field or the problem).
+(function () {
+  "use strict";
+  window.tlApi = async function (method, path, body) {
+    const response = await fetch(path, {
+      method: method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!response.ok) {
+      const message = data && data.message ? data.message : response.statusText;
+      throw new Error(message);
+    }
+    return data;
+  };
+})();
