@@ -57,8 +57,10 @@ async def test_consult_go_back_conference_and_leave_the_caller_with_the_third_pa
         assert app.control.bridged_to(caller) is agent_leg
         assert not _consulted(app)
 
-        # Consult 1002 while the caller holds, then go back to the caller.
-        await desk.get_by_test_id("transfer-target").fill("1002")
+        # Consult agent2 (phone 1002) while the caller holds, then go back to the caller.
+        await desk.get_by_test_id("transfer-target").fill(
+            "agent2"
+        )  # agent2 by name: their phone 1002
         await desk.get_by_test_id("consult").click()
         await expect(state).to_have_text("咨询中（来电者保持）", timeout=15000)
         await wait_for(lambda: len(_consulted(app)) == 1, 10)

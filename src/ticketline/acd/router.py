@@ -203,16 +203,21 @@ class Router(Dispatcher):
         call = self._call(call_id)
         if call.phase is Phase.CONNECTED:
             raise Conflict(f"call {call_id} is already connected")
-        agent = self._agent(agent_id)
-        if (agent.state, Trigger.PICKUP) not in TRANSITIONS:  # refuse before touching the offer
-            raise IllegalTransition(
-                f"{agent_id} cannot take a call while {agent.state.value}",
-                details={"agent": agent_id, "state": agent.state.value},
-            )
+        agent = self.check_may_pick_up(agent_id)  # refuse before touching the offer
         self._stop_offer(call)
         self._change(agent, Trigger.PICKUP)
         self._connect(call, agent, pickup=True)
         return self._finish()
+
+    def check_may_pick_up(self, agent_id: str) -> Agent:
+        """The agent, if they may take a call now (ready, paused or wrapping up)."""
+        agent = self._agent(agent_id)
+        if (agent.state, Trigger.PICKUP) not in TRANSITIONS:
+            raise IllegalTransition(
+                f"{agent_id} cannot take a call while {agent.state.value}",
+                details={"agent": agent_id, "state": agent.state.value},
+            )
+        return agent
 
     def request_callback(self, call_id: str, number: str, now: datetime) -> list[Output]:
         """The caller asks to be called back; they keep their place in line."""

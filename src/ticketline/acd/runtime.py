@@ -298,6 +298,25 @@ class AcdRuntime:
             await self.phones.release_agent(call.call_id, "transferred")
         return await self.requeue(call, queue, request)
 
+    async def transfer_to_agent(self, call: CallHandle, agent: str) -> None:
+        """The agent hands the caller to another agent, whose phone rings now.
+
+        The call re-enters the queue it came from and is picked up at once for
+        `agent`, so the ACD counts the second agent as on a call and offers
+        them nothing else meanwhile.
+        """
+        current = self.router.calls.get(call.call_id)
+        if current is None:
+            raise CallNotFound(f"no call {call.call_id} in the ACD")
+        self.router.check_may_pick_up(agent)
+        queue = current.queue_id
+        request = self.transferred(call.call_id, f"agent:{agent}")
+        if self.phones is not None:
+            await self.phones.release_agent(call.call_id, "transferred")
+        await self.requeue(call, queue, request)
+        if call.call_id in self.router.calls:  # else it overflowed on entry
+            self.pickup(agent, call.call_id)
+
     async def requeue(self, call: CallHandle, queue: str, request: CallRequest) -> EnqueueOutcome:
         """Queue a call again with what was known of its caller (after a transfer)."""
         caller = CallerInfo(

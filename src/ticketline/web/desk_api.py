@@ -280,8 +280,10 @@ async def _consulting(
 ) -> None:
     if action == "consult":
         if not body.target:
-            raise InvalidInput("target", "an extension or a number to consult")
-        await desk_consult.consult(caller, body.target, control, feed, username)
+            raise InvalidInput("target", "an agent, an extension or a number to consult")
+        agent = feed.runtime.router.agents.get(body.target)  # an agent by name: their phone
+        target = agent.extension if agent is not None else body.target
+        await desk_consult.consult(caller, target, control, feed, username)
     elif action == "conference":
         await desk_consult.conference(caller, control, feed, username)
     elif action == "complete":
@@ -293,10 +295,15 @@ async def _consulting(
 async def _transfer(
     caller: Channel, target: str, control: CallControl, runtime: AcdRuntime
 ) -> None:
-    """To a queue: the caller waits there again. Elsewhere: a blind transfer that, if
-    nobody answers, puts the caller back in the queue they came from."""
+    """To a queue: the caller waits there again. To an agent (by user name): the ACD
+    rings their phone and counts them on the call. Elsewhere (an extension or a
+    number): a blind transfer that, if nobody answers, puts the caller back in the
+    queue they came from."""
     if target in runtime.router.queues:
         await runtime.transfer_to_queue(caller, target)
+        return
+    if target in runtime.router.agents and caller.call_id in runtime.router.calls:
+        await runtime.transfer_to_agent(caller, target)
         return
     call = runtime.router.calls.get(caller.call_id)
     if call is None:
