@@ -261,7 +261,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     acd = AcdAdmin(db, clock, bus, admin, acd_runtime)
     crm = CustomerService(db, clock, bus)
     hub = RealtimeHub()
-    desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock)
+    desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock, settings.state_alert_seconds)
     desk.install(bus)
     care = build_care(settings, db, clock, bus)
     control = CallControl(media, sip, bus, recordings, clock)

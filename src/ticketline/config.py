@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     ticket_pay_hours: int = Field(24, ge=1, le=24 * 14)
     ticket_pickup_place: str = "车站售票窗口"
     voicemail_department: str = "callcenter"  # who calls back after a voicemail (a work order)
+    # The console alerts when an agent stays in one state longer than this (seconds).
+    alert_not_ready_seconds: int = Field(900, ge=10, le=24 * 3600)
+    alert_wrap_up_seconds: int = Field(180, ge=10, le=24 * 3600)
+    alert_on_call_seconds: int = Field(1800, ge=10, le=24 * 3600)
+    alert_ringing_seconds: int = Field(45, ge=5, le=3600)
     rtp_port_first: int = Field(20000, ge=1024, le=65535)
     rtp_port_last: int = Field(29999, ge=1024, le=65535)
     recordings_dir: Path | None = None  # default: var_dir / "recordings"
@@ -107,6 +112,16 @@ class Settings(BaseSettings):
     def effective_moh_dir(self) -> Path:
         """The folder of music-on-hold WAV files."""
         return self.moh_dir or self.var_dir / "moh"
+
+    @property
+    def state_alert_seconds(self) -> dict[str, int]:
+        """Per agent state, how long is too long (the console's alerts)."""
+        return {
+            "not_ready": self.alert_not_ready_seconds,
+            "wrap_up": self.alert_wrap_up_seconds,
+            "on_call": self.alert_on_call_seconds,
+            "ringing": self.alert_ringing_seconds,
+        }
 
     @property
     def zone(self) -> ZoneInfo:

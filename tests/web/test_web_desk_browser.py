@@ -549,3 +549,24 @@ async def test_a_customer_is_found_noted_and_called_from_the_customers_page(
     assert json.loads((await dialled.value).post_data or "{}") == {"number": "+8613922223333"}
     # No phone is registered at 1001 here: the agent is told which phone failed.
     await expect(page.get_by_test_id("customers-error")).to_contain_text("1001")
+
+
+async def test_an_agent_too_long_in_one_state_raises_an_alert_on_the_console(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    live_app.desk.state_limits["not_ready"] = 2  # seconds, for the test
+    desk = await _login(browser, served, "agent2", "/desk")
+    await desk.get_by_test_id("go-not-ready").click()
+    await expect(desk.get_by_test_id("agent-state")).to_have_text("未就绪")
+    console = await _login(browser, served, "supervisor", "/console")
+    row = console.locator("tr[data-agent=agent2]")
+    await expect(row).to_have_attribute("data-state", "not_ready")
+    alert = console.get_by_test_id("alerts").locator("li[data-agent=agent2]")
+    await expect(alert).to_contain_text("张伟：未就绪已", timeout=5000)
+    await expect(row).to_have_class("overdue")
+    floor = live_app.desk.floor_view()  # the server's view (a fresh console) says so too
+    assert any(a.get("agent") == "agent2" for a in floor["alerts"])
+
+    await desk.get_by_test_id("go-ready").click()
+    await expect(alert).to_have_count(0)
+    await expect(row).not_to_have_class("overdue")

@@ -123,6 +123,7 @@ class DeskFeed:
     crm: CustomerService
     admin: AdminService
     clock: Clock
+    state_limits: dict[str, int] = field(default_factory=dict)  # seconds; alerts beyond
     calls: dict[str, DeskCall] = field(default_factory=dict)
     held: dict[str, Channel | None] = field(default_factory=dict)
     consults: dict[str, Consult] = field(default_factory=dict)
@@ -203,7 +204,8 @@ class DeskFeed:
             "queues": [_queue_row(q) for q in live["queues"]],
             "agents": [_agent_row(a, now) for a in live["agents"]],
             "waiting": _waiting_calls(live, now, None),
-            "alerts": _alerts(live),
+            "alerts": _alerts(live) + _agent_alerts(live, self.state_limits),
+            "state_limits": self.state_limits,
         }
 
     # -- event handlers -----------------------------------------------------------------
@@ -403,6 +405,23 @@ def _alerts(live: dict[str, Any]) -> list[dict[str, Any]]:
                 {
                     "message": f"{queue['name_zh']} {queue['name_en']}: 等待过长 waiting "
                     f"{round(queue['longest_wait'])} s"
+                }
+            )
+    return alerts
+
+
+def _agent_alerts(live: dict[str, Any], limits: dict[str, int]) -> list[dict[str, Any]]:
+    """Agents in one state longer than its limit (the console recomputes these live)."""
+    alerts = []
+    for agent in live["agents"]:
+        limit = limits.get(agent["state"])
+        since = agent.get("since")
+        if limit is not None and since is not None and since > limit:
+            alerts.append(
+                {
+                    "agent": agent["agent"],
+                    "message": f"{agent.get('name') or agent['agent']}: {agent['state']} "
+                    f"{round(since // 60)} min",
                 }
             )
     return alerts

@@ -17,6 +17,7 @@
       agents: [],
       waiting: [],
       handTo: {},
+      stateLimits: {},
       alerts: [],
       now: Date.now(),
       big: new URLSearchParams(location.search).has("big"),
@@ -39,6 +40,7 @@
         this.queues = floor.queues || [];
         this.agents = floor.agents || [];
         this.waiting = floor.waiting || [];
+        this.stateLimits = floor.state_limits || {};
         this.alerts = floor.alerts || [];
       },
       upsertAgent(row) {
@@ -48,6 +50,22 @@
       upsertQueue(row) {
         const i = this.queues.findIndex((q) => q.code === row.code);
         if (i >= 0) this.queues.splice(i, 1, row); else this.queues.push(row);
+      },
+      // Queue alerts come from the server; an agent too long in one state is checked
+      // here against the clock, so the alert appears without waiting for an event.
+      secondsIn(agent) { return agent.since ? Math.max(0, Math.floor((this.now - Date.parse(agent.since)) / 1000)) : 0; },
+      overdue(agent) {
+        const limit = this.stateLimits[agent.state];
+        return limit !== undefined && agent.since && this.secondsIn(agent) > limit;
+      },
+      allAlerts() {
+        const queueAlerts = this.alerts.filter((a) => !a.agent);
+        const agentAlerts = this.agents.filter((a) => this.overdue(a)).map((a) => ({
+          agent: a.agent_id,
+          message: window.TL_TEXT.tooLong.replace("{agent}", a.name).replace("{state}", this.stateLabel(a.state))
+            .replace("{minutes}", Math.floor(this.secondsIn(a) / 60)),
+        }));
+        return queueAlerts.concat(agentAlerts);
       },
       since(at) { return at ? clock(Math.max(0, Math.floor((this.now - Date.parse(at)) / 1000))) : ""; },
       clock: clock,
