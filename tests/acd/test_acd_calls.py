@@ -363,6 +363,30 @@ async def test_an_agent_sends_the_caller_to_another_queue_where_the_next_agent_a
     ]
 
 
+async def test_an_agent_hands_the_caller_to_a_ready_colleague_by_name(world: World) -> None:
+    await world.phone("1001")
+    await world.phone("1002")
+    runtime = world.app.acd_runtime
+    runtime.set_queue(QueueConfig("sales", wrap_up=2))
+    runtime.login("anna")
+    runtime.ready("anna")
+    call_id, _ear = await world.call(hold_ms=15000)
+    await wait_for(lambda: call_id in world.phones.agent_legs, 8)
+    caller = world.phones.caller(call_id)
+    assert caller is not None
+    runtime.login("bob")
+    runtime.ready("bob")  # the queue's own offer reaches bob first: no pickup on top
+    await runtime.transfer_to_agent(caller, "bob")
+
+    await wait_for(lambda: world.state("bob") is AgentState.ON_CALL, 8)
+    assert world.state("anna") is AgentState.WRAP_UP
+    events = await world.events(call_id)
+    assert events[:4] == [("enter", None), ("offer", "anna"), ("connect", "anna"),
+                          ("transfer", "anna")]  # fmt: skip
+    assert events[4] == ("enter", None)
+    assert events[-1] == ("connect", "bob")
+
+
 async def test_waiting_callers_reach_the_agent_vip_first_then_in_arrival_order(
     world: World,
 ) -> None:

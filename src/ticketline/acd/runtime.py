@@ -314,7 +314,8 @@ class AcdRuntime:
         if self.phones is not None:
             await self.phones.release_agent(call.call_id, "transferred")
         await self.requeue(call, queue, request)
-        if call.call_id in self.router.calls:  # else it overflowed on entry
+        waiting = self.router.calls.get(call.call_id)  # None: it overflowed on entry
+        if waiting is not None and agent not in waiting.ringing:  # else it rings them already
             self.pickup(agent, call.call_id)
 
     async def requeue(self, call: CallHandle, queue: str, request: CallRequest) -> EnqueueOutcome:

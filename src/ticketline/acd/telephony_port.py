@@ -24,9 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from ticketline.acd.ports import NO_KEYS, WaitingKeys
 from ticketline.core.clock import Clock
@@ -422,20 +422,19 @@ class ControlPhones:
 
     # -- tasks ----------------------------------------------------------------------------
 
-    def _spawn(self, key: tuple[str, str], work: Awaitable[None]) -> None:
-        async def run() -> None:
-            try:
-                await work
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("ACD phone work %s failed", key)
-            finally:
-                if self._tasks.get(key) is task:
-                    del self._tasks[key]
-
-        task = asyncio.get_running_loop().create_task(run(), name=f"acd-{key[1]}-{key[0]}")
+    def _spawn(self, key: tuple[str, str], work: Coroutine[Any, Any, None]) -> None:
+        # The coroutine is the task itself (no wrapper): a task cancelled before its
+        # first step then closes it, instead of leaving it "never awaited".
+        task = asyncio.get_running_loop().create_task(work, name=f"acd-{key[1]}-{key[0]}")
         self._tasks[key] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._tasks.get(key) is finished:
+                del self._tasks[key]
+            if not finished.cancelled() and finished.exception() is not None:
+                log.error("ACD phone work %s failed", key, exc_info=finished.exception())
+
+        task.add_done_callback(done)
 
     def _stop_task(self, key: tuple[str, str]) -> None:
         task = self._tasks.pop(key, None)
