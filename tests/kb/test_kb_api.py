@@ -54,3 +54,29 @@ async def test_bad_input_is_named_and_unknown_articles_are_404(
     assert missing.status_code == 404
     empty = await client.get("/api/kb/search", params={"q": ""}, headers=admin)
     assert empty.status_code == 422
+
+
+async def test_articles_are_listed_by_category_and_read_as_safe_html(
+    client: httpx.AsyncClient,
+) -> None:
+    agent, admin = await bearer(client, "agent1"), await bearer(client, "admin")
+    everything = await client.get("/api/kb/articles", params={"size": 100}, headers=agent)
+    assert everything.status_code == 200, everything.text
+    listing = everything.json()
+    assert listing["total"] == 30
+    assert {"refund", "pickup"} <= set(listing["categories"])
+    english = await client.get(
+        "/api/kb/articles", params={"category": "refund", "language": "en"}, headers=agent
+    )
+    assert [a["title"] for a in english.json()["items"]] == ["Refund fees"]
+
+    body = "# 行李\n\n**20 kg** free. <img src=x onerror=alert(1)> [x](javascript:alert(1))"
+    created = await client.post(
+        "/api/kb/articles", json={"title": "行李", "body": body, "category": "luggage"},
+        headers=admin,
+    )  # fmt: skip
+    html = created.json()["html"]
+    assert "<h1>行李</h1>" in html
+    assert "<strong>20 kg</strong>" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html  # shown as text, not a tag
+    assert "<a " not in html  # a javascript: link is not made a link

@@ -8,7 +8,15 @@ from fastapi import APIRouter, Depends, Query
 
 from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, require
-from ticketline.kb.schemas import ArticleIn, ArticleOut, Language, SearchHit, VersionOut
+from ticketline.core.paging import PageRequest
+from ticketline.kb.schemas import (
+    ArticleIn,
+    ArticleOut,
+    ArticlePage,
+    Language,
+    SearchHit,
+    VersionOut,
+)
 from ticketline.kb.service import KnowledgeBase
 
 Reader = Annotated[Principal, Depends(require(Perm.KB_READ))]
@@ -42,6 +50,17 @@ def build_router(kb: KnowledgeBase) -> APIRouter:
     @router.post("/articles", status_code=201)
     async def create(body: ArticleIn, who: Writer) -> ArticleOut:
         return await kb.create(who.actor, body)
+
+    @router.get("/articles")
+    async def browse(
+        _: Reader,
+        category: Annotated[str | None, Query(max_length=64)] = None,
+        language: Language | None = None,
+        page: Annotated[int, Query(ge=1)] = 1,
+        size: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> ArticlePage:
+        """Every article (valid or not), by category and title, with the categories."""
+        return await kb.browse(category, language, PageRequest(page, size))
 
     @router.get("/articles/{article_id}")
     async def get(article_id: str, _: Reader) -> ArticleOut:

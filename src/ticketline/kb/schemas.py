@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    computed_field,
+    model_validator,
+)
+
+from ticketline.kb.render import markdown_html
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")]
@@ -46,6 +55,33 @@ class ArticleOut(BaseModel):
     version: int
     updated_by: str
     updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def html(self) -> str:
+        return markdown_html(self.body)
+
+
+class ArticleSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    title: str
+    category: str
+    language: str
+    tags: list[str]
+    valid_from: date | None
+    valid_until: date | None
+    version: int
+    updated_at: datetime
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleSummary]
+    total: int
+    page: int
+    size: int
+    categories: list[str]
 
 
 class VersionOut(BaseModel):

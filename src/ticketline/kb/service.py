@@ -15,10 +15,18 @@ from sqlalchemy import func, select
 
 from ticketline.admin.security import Actor
 from ticketline.core.clock import Clock
+from ticketline.core.paging import PageRequest
 from ticketline.db.session import Database
 from ticketline.kb.errors import ArticleNotFound
 from ticketline.kb.models import KbArticle, KbArticleVersion
-from ticketline.kb.schemas import ArticleIn, ArticleOut, SearchHit, VersionOut
+from ticketline.kb.schemas import (
+    ArticleIn,
+    ArticleOut,
+    ArticlePage,
+    ArticleSummary,
+    SearchHit,
+    VersionOut,
+)
 from ticketline.kb.search import SearchIndex, tokens
 
 SNIPPET = 120
@@ -86,6 +94,27 @@ class KnowledgeBase:
         )
         async with self.db.sessions() as session:
             return [VersionOut.model_validate(v) for v in await session.scalars(query)]
+
+    async def browse(
+        self, category: str | None, language: str | None, page: PageRequest
+    ) -> ArticlePage:
+        """Articles by category then title, for reading the base without a query."""
+        where = []
+        if category:
+            where.append(KbArticle.category == category)
+        if language:
+            where.append(KbArticle.language == language)
+        listing = select(KbArticle).where(*where).order_by(KbArticle.category, KbArticle.title)
+        counting = select(func.count()).select_from(KbArticle).where(*where)
+        categories = select(KbArticle.category).distinct().order_by(KbArticle.category)
+        async with self.db.sessions() as session:
+            total = int(await session.scalar(counting) or 0)
+            rows = await session.scalars(listing.offset(page.offset).limit(page.size))
+            items = [ArticleSummary.model_validate(a) for a in rows]
+            names = list(await session.scalars(categories))
+        return ArticlePage(
+            items=items, total=total, page=page.page, size=page.size, categories=names
+        )
 
     async def count(self) -> int:
         async with self.db.sessions() as session:
