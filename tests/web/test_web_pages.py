@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.webclient import browser_login
+from tests.webclient import bearer, browser_login
 
 
 async def test_pages_redirect_to_login_when_signed_out(client: httpx.AsyncClient) -> None:
@@ -88,3 +88,38 @@ async def test_logout_ends_the_session(client: httpx.AsyncClient) -> None:
     csrf = home.text.split('name="csrf_token" value="')[1].split('"')[0]
     await client.post("/logout", data={"csrf_token": csrf})
     assert (await client.get("/", headers={"accept": "text/html"})).status_code == 303
+
+
+async def test_service_pages_follow_permissions_and_the_status_page_is_public(
+    client: httpx.AsyncClient,
+) -> None:
+    public = await client.get("/status")
+    assert public.status_code == 200
+    assert 'data-testid="status-page"' in public.text
+    await browser_login(client, "agent1")
+    home = await client.get("/")
+    assert "/work-orders" in home.text
+    assert "/kb" in home.text
+    page = await client.get("/work-orders")
+    assert page.status_code == 200
+    assert '"canWrite": true' in page.text
+    assert "customer-care" in page.text
+    assert (await client.get("/kb")).status_code == 200
+
+
+async def test_an_auditor_reads_work_orders_but_has_no_knowledge_base(
+    client: httpx.AsyncClient,
+) -> None:
+    admin = await bearer(client, "admin")
+    created = await client.post(
+        "/api/admin/staff",
+        json={"username": "audit1", "display_name": "审计", "password": "Audit-pass-2026",
+              "roles": ["auditor"]},
+        headers=admin,
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    await browser_login(client, "audit1", "Audit-pass-2026")
+    page = await client.get("/work-orders")
+    assert page.status_code == 200
+    assert '"canWrite": false' in page.text
+    assert (await client.get("/kb")).status_code == 403

@@ -22,6 +22,8 @@ NAV = (
     ("/desk", "Desk", Perm.CALLS_HANDLE),
     ("/console", "Console", Perm.CALLS_SUPERVISE),
     ("/customers", "Customers", Perm.CRM_READ),
+    ("/work-orders", "Work orders", Perm.WORKORDERS_READ),
+    ("/kb", "Knowledge base", Perm.KB_READ),
     ("/admin/staff", "Staff", Perm.STAFF_READ),
     ("/admin/extensions", "Extensions", Perm.STAFF_READ),
     ("/calls", "Call detail records", Perm.CDR_READ),

@@ -15,6 +15,7 @@ from ticketline.web.context import WebContext
 from ticketline.web.errors import install_error_handlers
 from ticketline.web.pages import build_pages_router
 from ticketline.web.realtime import build_realtime_router
+from ticketline.web.service_pages import build_service_pages_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -30,6 +31,7 @@ def create_web_app(ctx: WebContext) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(build_auth_router(ctx))
     app.include_router(build_pages_router(ctx))
+    app.include_router(build_service_pages_router(ctx))
     app.include_router(
         build_realtime_router(ctx.hub, lambda ws: principal_from_connection(ctx, ws))
     )
