@@ -110,11 +110,14 @@ def user_passwd(
 @cli.command("demo")
 def demo() -> None:
     """Migrate the database and load the demo data."""
-    from ticketline.demo import seed_demo
+    from ticketline.demo import seed_demo, seed_history
 
     async def work(app: Application) -> None:
         await migrate.upgrade(app.db)
         await seed_demo(app)
+        customers, orders = await seed_history(app)
+        if customers or orders:
+            console.print(f"{customers} customers, {orders} work orders")
 
     _run(work)
     console.print("demo data ready")

@@ -28,10 +28,12 @@ from ticketline.admin.schemas import (
 )
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
+from ticketline.crm.demo import demo_mobiles, seed_customers
 from ticketline.kb.demo import seed_kb
 from ticketline.telephony.schemas import TrunkIn
 from ticketline.telephony.trunks import TrunkNameTaken
 from ticketline.ticketing.demo import seed_ticketing
+from ticketline.workorders.demo import seed_work_orders
 
 DEMO_PASSWORD = "Ticketline2026"  # noqa: S105 (published demo login)
 DEMO_SIP_PASSWORD = "sip-secret-2026"  # noqa: S105 (published demo login)
@@ -195,6 +197,18 @@ async def seed_demo(app: Application) -> None:
         await seed_ticketing(app.ticketing, today)
         await seed_kb(app.kb)
         progress.advance(task)
+
+
+async def seed_history(app: Application) -> tuple[int, int]:
+    """The demo's volume: 1,000 customers with history and 50 work orders of theirs.
+
+    Kept out of `seed_demo` (which the tests' template database uses) so that tests
+    start from a small, known base; `ticketline demo` runs both.
+    """
+    customers = await seed_customers(app.db, app.crm, app.clock)
+    phones = demo_mobiles()[::20]
+    orders = await seed_work_orders(app.workorders, app.sla, app.clock, phones)
+    return customers, orders
 
 
 def _staff_input(person: DemoPerson) -> StaffCreate:
