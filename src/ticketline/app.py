@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import structlog
 from fastapi import FastAPI
@@ -264,6 +265,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock, settings.state_alert_seconds)
     desk.install(bus)
     care = build_care(settings, db, clock, bus)
+    wire_work_order_sms(bus, notify, care.workorders, crm, settings)
     control = CallControl(media, sip, bus, recordings, clock)
     ivr = build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime),
                     care.workorders)  # fmt: skip
@@ -387,6 +389,33 @@ def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy
     bus.subscribe(ticketing_events.OrderBooked, booked)
     bus.subscribe(ticketing_events.OrderIssued, booked)
     bus.subscribe(ticketing_events.PickupCodeResent, resent)
+
+
+def wire_work_order_sms(
+    bus: EventBus,
+    notify: NotifyService,
+    workorders: WorkOrderService,
+    crm: CustomerService,
+    settings: Settings,
+) -> None:
+    """A resolved work order texts its customer the status page, to read the answer and rate."""
+
+    async def resolved(event: wo_events.WorkOrderStateChanged) -> None:
+        if event.to_state != "resolved":
+            return
+        order = await workorders.get(event.work_order_id)
+        if not order.phone:
+            return
+        locale = (await crm.get(order.customer_id)).locale if order.customer_id else "zh_CN"
+        link = f"{settings.effective_public_url}/status?{urlencode({'code': order.code})}"
+        values = {"company": settings.company_name, "code": order.code, "link": link}
+        try:
+            await notify.queue_sms(order.phone, "workorder.resolved", values, locale=locale,
+                                   ref=order.code)  # fmt: skip
+        except TicketlineError:
+            logging.getLogger(__name__).exception("no SMS for resolved %s", order.code)
+
+    bus.subscribe(wo_events.WorkOrderStateChanged, resolved)
 
 
 def wire_voicemail_work_orders(

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     ivr_watch_flows: bool = True
     ivr_speech: bool = True  # English menu words by pocketsphinx where a menu lists words
     company_name: str = "Ticketline"
+    public_url: str = ""  # where customers reach the status page; default: the web address
     ticket_hold_minutes: int = Field(15, ge=1, le=24 * 60)
     ticket_pay_hours: int = Field(24, ge=1, le=24 * 14)
     ticket_pickup_place: str = "车站售票窗口"
@@ -69,6 +70,8 @@ class Settings(BaseSettings):
     rtp_port_last: int = Field(29999, ge=1024, le=65535)
     recordings_dir: Path | None = None  # default: var_dir / "recordings"
     moh_dir: Path | None = None  # default: var_dir / "moh"
+    attachments_dir: Path | None = None  # default: var_dir / "attachments"
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, le=1024 * 1024 * 1024)
 
     @classmethod
     def settings_customise_sources(
@@ -109,6 +112,11 @@ class Settings(BaseSettings):
         return self.recordings_dir or self.var_dir / "recordings"
 
     @property
+    def effective_attachments_dir(self) -> Path:
+        """Where work order attachments are stored."""
+        return self.attachments_dir or self.var_dir / "attachments"
+
+    @property
     def effective_moh_dir(self) -> Path:
         """The folder of music-on-hold WAV files."""
         return self.moh_dir or self.var_dir / "moh"
@@ -126,6 +134,10 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     @property
     def effective_database_url(self) -> str:

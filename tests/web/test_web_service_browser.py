@@ -5,6 +5,8 @@ supervisor finds, reads and edits an article."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from playwright.async_api import Browser, Page, expect
 
@@ -94,9 +96,13 @@ async def test_an_agent_works_a_complaint_and_the_customer_rates_it(
         await expect(page.get_by_test_id("wo-error")).to_be_hidden()
     await expect(page.get_by_test_id("wo-detail-state")).to_have_text("已解决")
 
+    [sms] = await live_app.notify.outbox(ref=code)  # the customer's text links the page
+    link = urlsplit(sms.body.rsplit("：", 1)[1])
+    assert link.path == "/status"
     customer = await browser.new_context(locale="zh-CN")  # no login
     status = await customer.new_page()
-    await status.goto(f"{served}/status?code={code}")
+    await status.goto(f"{served}{link.path}?{link.query}")
+    await expect(status.get_by_test_id("status-code")).to_have_value(code)
     await status.get_by_test_id("status-phone").fill("13900000000")
     await status.get_by_test_id("status-look").click()
     await expect(status.get_by_test_id("status-error")).to_be_visible()  # wrong phone

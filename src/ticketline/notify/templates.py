@@ -26,6 +26,12 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
     ),
     ("pickup.resend", "zh_CN"): "【{company}】订单{booking_code}的取票密码是{pickup_code}。",
     ("pickup.resend", "en"): "[{company}] Pickup code for order {booking_code}: {pickup_code}.",
+    ("workorder.resolved", "zh_CN"): (
+        "【{company}】您的工单{code}已处理完毕。处理结果与满意度评价：{link}"
+    ),
+    ("workorder.resolved", "en"): (
+        "[{company}] Your case {code} is resolved. See the answer and rate us: {link}"
+    ),
 }
 
 _formatter = string.Formatter()
