@@ -17,12 +17,12 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.web.browser import open_signed_in
 from tests.webclient import bearer
 from ticketline.acd.events import CallConnected, CallOffered
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.crm.schemas import CustomerCreate, PhoneIn
-from ticketline.demo import DEMO_PASSWORD
 from ticketline.workorders.schemas import WorkOrderCreate
 
 pytestmark = pytest.mark.browser
@@ -32,14 +32,8 @@ SCREENSHOTS_ENV = "TICKETLINE_SCREENSHOTS"
 
 
 async def _login(browser: Browser, url: str, username: str, path: str) -> Page:
-    context = await browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{url}/login?next={path}")
-    await page.fill("#username", username)
-    await page.fill("#password", DEMO_PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page.get_by_test_id("desk" if path == "/desk" else "console")).to_be_visible()
-    return page
+    testid = "desk" if path == "/desk" else "console"
+    return await open_signed_in(browser, url, username, path, testid)
 
 
 async def _call_pops(desk: Page, app: Application, agent: str, call_id: str, name: str) -> None:

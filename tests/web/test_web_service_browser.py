@@ -8,27 +8,16 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
+from tests.web.browser import open_signed_in
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.crm.schemas import CustomerCreate, PhoneIn
-from ticketline.demo import DEMO_PASSWORD
 from ticketline.workorders.schemas import WorkOrderCreate
 
 pytestmark = pytest.mark.browser
 PHONE = "13955556666"
-
-
-async def _login(browser: Browser, url: str, username: str, path: str, testid: str) -> Page:
-    context = await browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{url}/login?next={path}")
-    await page.fill("#username", username)
-    await page.fill("#password", DEMO_PASSWORD)
-    await page.click("button[type=submit]")
-    await expect(page.get_by_test_id(testid)).to_be_visible()
-    return page
 
 
 async def _complaint(app: Application) -> str:
@@ -52,7 +41,7 @@ async def test_an_agent_works_a_complaint_and_the_customer_rates_it(
     served: str, browser: Browser, live_app: Application
 ) -> None:
     code = await _complaint(live_app)
-    page = await _login(browser, served, "agent1", "/work-orders", "work-orders")
+    page = await open_signed_in(browser, served, "agent1", "/work-orders", "work-orders")
     rows = page.get_by_test_id("wo-results").locator("tbody tr")
     await expect(rows.filter(has_text=code)).to_have_count(1)
     await page.get_by_test_id("wo-department").select_option("callcenter")
@@ -121,7 +110,7 @@ async def test_the_customers_page_links_to_the_work_order(
     served: str, browser: Browser, live_app: Application
 ) -> None:
     code = await _complaint(live_app)
-    page = await _login(browser, served, "agent2", "/customers", "customers")
+    page = await open_signed_in(browser, served, "agent2", "/customers", "customers")
     await page.get_by_test_id("customer-query").fill(PHONE)
     await page.get_by_test_id("customer-query").press("Enter")
     await page.get_by_role("link", name="周芸").click()
@@ -132,7 +121,7 @@ async def test_the_customers_page_links_to_the_work_order(
 
 
 async def test_a_supervisor_finds_reads_and_edits_an_article(served: str, browser: Browser) -> None:
-    page = await _login(browser, served, "supervisor", "/kb", "kb")
+    page = await open_signed_in(browser, served, "supervisor", "/kb", "kb")
     await expect(page.get_by_test_id("kb-list").locator("tbody tr")).to_have_count(30)
     await page.get_by_test_id("kb-query").fill("退票 手续费")
     await page.get_by_test_id("kb-search").click()
@@ -161,7 +150,7 @@ async def test_a_supervisor_finds_reads_and_edits_an_article(served: str, browse
 
 
 async def test_an_agent_reads_but_cannot_write_articles(served: str, browser: Browser) -> None:
-    page = await _login(browser, served, "agent1", "/kb", "kb")
+    page = await open_signed_in(browser, served, "agent1", "/kb", "kb")
     await expect(page.get_by_test_id("kb-new")).to_be_hidden()
     await page.get_by_test_id("kb-query").fill("pickup code")
     await page.get_by_test_id("kb-language").select_option("en")
