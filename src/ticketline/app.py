@@ -80,6 +80,7 @@ from ticketline.web.realtime import RealtimeHub
 from ticketline.web.server import create_web_app
 from ticketline.workorders import api as workorders_api
 from ticketline.workorders import events as wo_events
+from ticketline.workorders.attachments import AttachmentService
 from ticketline.workorders.schemas import WorkOrderCreate
 from ticketline.workorders.service import WorkOrderService
 from ticketline.workorders.sla import SlaService
@@ -115,6 +116,7 @@ class Application:
     loyalty: LoyaltyService
     workorders: WorkOrderService
     sla: SlaService
+    attachments: AttachmentService
     care_jobs: PeriodicJobs
     kb: KnowledgeBase
     extras: dict[str, object] = field(default_factory=dict)
@@ -135,7 +137,7 @@ class Application:
                 ivr_api.build_router(self.ivr),
                 ticketing_api.build_router(self.ticketing),
                 crm_api.build_router(self.crm, self.timeline, self.loyalty),
-                workorders_api.build_router(self.workorders, self.sla),
+                workorders_api.build_router(self.workorders, self.sla, self.attachments),
                 workorders_api.build_public_router(self.workorders),
                 kb_api.build_router(self.kb),
                 acd_api.build_router(self.acd, self.acd_runtime),
@@ -303,6 +305,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         loyalty=care.loyalty,
         workorders=care.workorders,
         sla=care.sla,
+        attachments=AttachmentService(
+            db, clock, settings.effective_attachments_dir, settings.attachment_max_bytes
+        ),
         care_jobs=care.jobs,
         kb=KnowledgeBase(db, clock, settings.zone),
     )

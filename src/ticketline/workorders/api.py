@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
 
 from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, require
@@ -17,9 +18,11 @@ from ticketline.core.errors import InvalidInput, RateLimited
 from ticketline.core.paging import PageRequest
 from ticketline.core.ratelimit import RateLimiter
 from ticketline.workorders import reports
+from ticketline.workorders.attachments import AttachmentService, AttachmentTooLarge
 from ticketline.workorders.models import WorkOrder, WorkOrderLog
 from ticketline.workorders.schemas import (
     AssignIn,
+    AttachmentOut,
     CalendarIn,
     EscalateIn,
     HolidayIn,
@@ -39,6 +42,7 @@ from ticketline.workorders.schemas import (
 )
 from ticketline.workorders.service import WorkOrderFilter, WorkOrderService
 from ticketline.workorders.sla import SlaService
+from ticketline.workorders.uploads import MultipartReader
 
 Reader = Annotated[Principal, Depends(require(Perm.WORKORDERS_READ))]
 Writer = Annotated[Principal, Depends(require(Perm.WORKORDERS_WRITE))]
@@ -50,7 +54,13 @@ PageSize = Annotated[int, Query(ge=1, le=500)]
 Short = Annotated[str | None, Query(max_length=64)]
 
 
-def build_router(service: WorkOrderService, sla: SlaService) -> APIRouter:
+MULTIPART_ENVELOPE = 64 * 1024
+"""Room for the multipart headers and small fields around the file itself."""
+
+
+def build_router(
+    service: WorkOrderService, sla: SlaService, attachments: AttachmentService
+) -> APIRouter:
     router = APIRouter(prefix="/api/workorders", tags=["workorders"])
 
     async def page_out(where: WorkOrderFilter, page: int, size: int) -> WorkOrderPage:
@@ -138,6 +148,43 @@ def build_router(service: WorkOrderService, sla: SlaService) -> APIRouter:
     async def note(work_order_id: str, body: NoteIn, who: Writer) -> LogOut:
         """An internal note, or with `public: true` a reply the customer sees."""
         return log_out(await service.add_note(who.actor, work_order_id, body.text, body.public))
+
+    @router.post("/{work_order_id}/attachments", response_model=AttachmentOut, status_code=201)
+    async def attach(
+        work_order_id: str, request: Request, who: Writer, internal: bool = True
+    ) -> AttachmentOut:
+        """Upload one file (multipart field `file`), streamed and checked as it arrives."""
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > attachments.max_bytes + MULTIPART_ENVELOPE:
+            raise AttachmentTooLarge(
+                f"the upload is larger than the limit of {attachments.max_bytes} bytes",
+                details={"field": "file", "max_bytes": attachments.max_bytes},
+            )
+        reader = MultipartReader(request.headers.get("content-type", ""), request.stream())
+        filename = await reader.file("file")
+        row = await attachments.store(
+            who.actor, work_order_id, filename, reader.chunks(), internal=internal
+        )
+        return AttachmentOut.model_validate(row, from_attributes=True)
+
+    @router.get("/{work_order_id}/attachments", response_model=list[AttachmentOut])
+    async def attached(work_order_id: str, _: Reader) -> list[AttachmentOut]:
+        rows = await attachments.kept(work_order_id)
+        return [AttachmentOut.model_validate(row, from_attributes=True) for row in rows]
+
+    @router.get("/{work_order_id}/attachments/{attachment_id}")
+    async def download(work_order_id: str, attachment_id: str, _: Reader) -> FileResponse:
+        row, path = await attachments.open(work_order_id, attachment_id)
+        return FileResponse(
+            path,
+            media_type=row.content_type,
+            filename=row.filename,
+            headers={"X-Content-Type-Options": "nosniff"},
+        )
+
+    @router.delete("/{work_order_id}/attachments/{attachment_id}", status_code=204)
+    async def detach(work_order_id: str, attachment_id: str, who: Writer) -> None:
+        await attachments.remove(who.actor, work_order_id, attachment_id)
 
     @router.get("/sla/policies", response_model=list[PolicyOut])
     async def policies(_: Reader) -> list[PolicyOut]:

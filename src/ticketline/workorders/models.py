@@ -133,3 +133,27 @@ class WorkOrderLog(Base):
     comment: Mapped[str] = mapped_column(Text)
     public: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class WorkOrderAttachment(Base):
+    """A file attached to a work order; the bytes live under the attachments folder.
+
+    `path` is relative to that folder. A removed attachment keeps its row (the log
+    refers to it) but loses its file.
+    """
+
+    __tablename__ = "work_order_attachment"
+    __table_args__ = (Index("ix_work_order_attachment_order", "work_order_id", "uploaded_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    work_order_id: Mapped[str] = mapped_column(ForeignKey("work_order.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(300))
+    internal: Mapped[bool] = mapped_column(Boolean)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(64))
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

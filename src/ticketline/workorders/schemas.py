@@ -182,3 +182,14 @@ class PolicyOut(BaseModel):
     resolution_minutes: int
     warn_percent: int
     calendar_id: str
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    internal: bool
+    uploaded_by: str
+    uploaded_at: datetime
