@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi.responses import Response
 
 from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, require
 from ticketline.core.errors import InvalidInput
 from ticketline.core.paging import PageRequest
+from ticketline.crm import imports
+from ticketline.crm.errors import ImportTooLarge
 from ticketline.crm.lookup import CallerInfo, Contact, OpenItemInfo, TierInfo
 from ticketline.crm.loyalty import LoyaltyService
 from ticketline.crm.models import Customer, CustomerPhone, LoyaltyEntry, TimelineEntry, VipTier
@@ -23,6 +26,7 @@ from ticketline.crm.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerUpdate,
+    ImportOut,
     LedgerOut,
     MergeIn,
     NoteIn,
@@ -30,6 +34,7 @@ from ticketline.crm.schemas import (
     PhoneIn,
     PhoneOut,
     RedeemIn,
+    RejectedRowOut,
     RuleIn,
     RuleOut,
     TierIn,
@@ -86,6 +91,44 @@ def build_router(
     @router.post("/customers", response_model=CustomerOut, status_code=201)
     async def create(body: CustomerCreate, who: Writer) -> CustomerOut:
         return await out(await service.create(who.actor, body))
+
+    @router.post("/customers/import", response_model=ImportOut)
+    async def import_customers(
+        file: UploadFile,
+        who: Writer,
+        dry_run: bool = False,
+        report: Literal["json", "csv"] = "json",
+    ) -> ImportOut | Response:
+        """Customers from a CSV or .xlsx file; rows that fail are reported, not imported.
+        `dry_run` checks without writing; `report=csv` answers the rejected rows as CSV."""
+        content = await file.read(imports.MAX_BYTES + 1)
+        if len(content) > imports.MAX_BYTES:
+            raise ImportTooLarge(
+                f"file: larger than {imports.MAX_BYTES // (1024 * 1024)} MB; split it",
+                details={"field": "file", "max_bytes": imports.MAX_BYTES},
+            )
+        done = await imports.import_customers(
+            service, who.actor, file.filename or "", content, dry_run=dry_run
+        )
+        if report == "csv":
+            return Response(
+                done.rejected_csv(),
+                media_type="text/csv; charset=utf-8",
+                headers={
+                    "content-disposition": 'attachment; filename="rejected.csv"',
+                    "x-imported": str(done.imported),
+                    "x-total": str(done.total),
+                },
+            )
+        return ImportOut(
+            imported=done.imported,
+            total=done.total,
+            dry_run=done.dry_run,
+            ignored_columns=done.ignored_columns,
+            rejected=[
+                RejectedRowOut(row=r.row, column=r.column, message=r.message) for r in done.rejected
+            ],
+        )
 
     @router.get("/customers/{customer_id}", response_model=CustomerOut)
     async def get(customer_id: str, _: Reader) -> CustomerOut:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ticketline.core.errors import Conflict, InvalidInput, NotFound
+from ticketline.core.errors import Conflict, InvalidInput, NotFound, TicketlineError
 
 
 class CustomerNotFound(NotFound):
@@ -39,3 +39,10 @@ class ImportRejected(InvalidInput):
     """A whole import file was refused (wrong format, missing columns)."""
 
     code = "import_rejected"
+
+
+class ImportTooLarge(TicketlineError):
+    """An import file over the upload limit; nothing of it was read."""
+
+    code = "import_too_large"
+    status = 413

@@ -268,3 +268,17 @@ class BalanceOut(BaseModel):
     customer_id: str
     balance: int
     entries: list[LedgerOut]
+
+
+class RejectedRowOut(BaseModel):
+    row: int  # as the spreadsheet shows it: the header is row 1
+    column: str
+    message: str
+
+
+class ImportOut(BaseModel):
+    imported: int
+    rejected: list[RejectedRowOut]
+    total: int
+    dry_run: bool
+    ignored_columns: list[str]

@@ -156,6 +156,14 @@ class CustomerService:
         await self.bus.publish(CustomerCreated(customer.id, customer.name, main_number))
         return customer
 
+    async def check_new(self, data: CustomerCreate) -> None:
+        """Everything `create` would refuse (bad phones, duplicates, unknown tier), raised
+        the same way, without writing anything: an import's dry run."""
+        numbers = _normalized_phones(data.phones)
+        async with self.db.sessions() as session:
+            await _refuse_duplicates(session, numbers, data.member_card, data)
+            await _tier_id(session, data.vip_tier)
+
     async def update(self, actor: Actor, customer_id: str, data: CustomerUpdate) -> Customer:
         async with self.db.transaction() as session:
             customer = await _active_customer(session, customer_id)
