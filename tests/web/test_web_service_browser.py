@@ -5,6 +5,7 @@ supervisor finds, reads and edits an article."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -158,3 +159,31 @@ async def test_an_agent_reads_but_cannot_write_articles(served: str, browser: Br
     await page.get_by_test_id("kb-hits").get_by_role("link", name="Pickup code").click()
     await expect(page.get_by_test_id("kb-body")).to_contain_text("Press 4")
     await expect(page.get_by_test_id("kb-edit")).to_be_hidden()
+
+
+async def test_an_agent_attaches_a_photo_and_removes_it(
+    served: str, browser: Browser, live_app: Application, tmp_path: Path
+) -> None:
+    code = await _complaint(live_app)
+    photo = tmp_path / "座位照片.pdf"
+    photo.write_bytes(b"%PDF-1.4\n% seat photo scan\n%%EOF\n")
+    huge = tmp_path / "huge.pdf"
+    huge.write_bytes(b"%PDF-" + b"0" * live_app.settings.attachment_max_bytes)
+    page = await open_signed_in(browser, served, "agent1", f"/work-orders?code={code}", "wo-detail")
+    await expect(page.get_by_test_id("wo-code")).to_have_text(code)
+    await page.get_by_test_id("wo-attach").set_input_files(huge)
+    await expect(page.get_by_test_id("wo-error")).to_contain_text("文件超过")
+    await page.get_by_test_id("wo-attach").set_input_files(photo)
+    link = page.get_by_test_id("wo-attachment")
+    await expect(link).to_have_text("座位照片.pdf")
+    await expect(page.get_by_test_id("wo-log")).to_contain_text("添加附件")
+    href = await link.get_attribute("href")
+    assert href is not None
+    download = await page.request.get(served + href)
+    assert await download.body() == photo.read_bytes()
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    await page.get_by_test_id("wo-attachment-remove").click()
+    await expect(link).to_have_count(0)
+    await expect(page.get_by_test_id("wo-log")).to_contain_text("删除附件")
+    assert (await page.request.get(served + href)).status == 404

@@ -49,6 +49,7 @@ def build_service_pages_router(ctx: WebContext) -> APIRouter:
                 "me": principal.staff_id,
                 "myDepartment": _department_code(departments, staff, principal.staff_id),
                 "canWrite": principal.can(Perm.WORKORDERS_WRITE),
+                "attachmentMaxBytes": ctx.settings.attachment_max_bytes,
             },
         )
 

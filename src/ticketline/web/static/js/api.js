@@ -1,13 +1,8 @@
-// One JSON call to the API with the session's CSRF token; a refusal throws an
-// Error carrying the server's message (which names the field or the problem).
+// One call to the API with the session's CSRF token; a refusal throws an Error
+// carrying the server's message (which names the field or the problem).
 (function () {
   "use strict";
-  window.tlApi = async function (method, path, body) {
-    const response = await fetch(path, {
-      method: method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+  async function answer(response) {
     const text = await response.text();
     const data = text ? JSON.parse(text) : null;
     if (!response.ok) {
@@ -15,5 +10,24 @@
       throw new Error(message);
     }
     return data;
+  }
+
+  window.tlApi = async function (method, path, body) {
+    return answer(await fetch(path, {
+      method: method,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": document.body.dataset.csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }));
+  };
+
+  // A file as the multipart field `file` (the browser writes the boundary).
+  window.tlUpload = async function (path, file) {
+    const form = new FormData();
+    form.append("file", file, file.name);
+    return answer(await fetch(path, {
+      method: "POST",
+      headers: { "X-CSRF-Token": document.body.dataset.csrf },
+      body: form,
+    }));
   };
 })();

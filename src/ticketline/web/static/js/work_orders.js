@@ -13,6 +13,12 @@
     };
   }
 
+  function sizeText(bytes) {
+    if (bytes >= 1048576) return (bytes / 1048576).toFixed(1) + " MB";
+    if (bytes >= 1024) return Math.round(bytes / 1024) + " KB";
+    return bytes + " B";
+  }
+
   window.tlWorkOrders = function () {
     const choices = JSON.parse(document.getElementById("wo-choices").textContent);
     return {
@@ -29,6 +35,7 @@
       transferTo: "",
       note: "",
       notePublic: false,
+      attachments: [],
       error: "",
       busy: false,
 
@@ -92,6 +99,7 @@
         });
       },
       show(order) {
+        if (!this.order || this.order.id !== order.id) this.loadAttachments(order.id);
         this.order = order;
         this.creating = false;
         this.comment = "";
@@ -136,6 +144,35 @@
           this.notePublic = false;
         });
       },
+      attachmentsPath(id) { return "/api/workorders/" + enc(id || this.order.id) + "/attachments"; },
+      async loadAttachments(id) {
+        this.attachments = [];
+        try { this.attachments = await api("GET", this.attachmentsPath(id)); } catch (e) { this.error = e.message; }
+      },
+      upload(input) {
+        const file = input.files[0];
+        if (!file) return;
+        if (file.size > choices.attachmentMaxBytes) {
+          this.error = window.TL_TEXT.tooLarge.replace("{max}", sizeText(choices.attachmentMaxBytes));
+          input.value = "";
+          return;
+        }
+        return this.run(async () => {
+          try {
+            this.attachments.push(await window.tlUpload(this.attachmentsPath(), file));
+            this.order = await api("GET", "/api/workorders/" + enc(this.order.id));
+          } finally { input.value = ""; }
+        });
+      },
+      removeAttachment(attachment) {
+        if (!confirm(window.TL_TEXT.confirmRemove.replace("{name}", attachment.filename))) return;
+        return this.run(async () => {
+          await api("DELETE", this.attachmentsPath() + "/" + enc(attachment.id));
+          this.attachments = this.attachments.filter((a) => a.id !== attachment.id);
+          this.order = await api("GET", "/api/workorders/" + enc(this.order.id));
+        });
+      },
+      size(bytes) { return sizeText(bytes); },
       startNew() {
         this.draft = blankDraft(choices);
         this.creating = true;
