@@ -53,8 +53,9 @@ from ticketline.ivr.telephony_adapter import install as install_ivr
 from ticketline.kb import api as kb_api
 from ticketline.kb.service import KnowledgeBase
 from ticketline.notify import api as notify_api
-from ticketline.notify.events import SmsFailed, SmsSent
+from ticketline.notify.events import SmsFailed, SmsReceived, SmsSent
 from ticketline.notify.gateways import KannelGateway, KannelSettings, LogGateway, SmsGateway
+from ticketline.notify.inbound import InboundSms
 from ticketline.notify.service import NotifyService
 from ticketline.notify.smpp import SmppGateway, SmppSettings
 from ticketline.notify.worker import OutboxWorker
@@ -134,6 +135,9 @@ class Application:
                 admin_api.build_router(self.admin),
                 telephony_api.build_router(self.trunks, self.db),
                 notify_api.build_router(self.notify),
+                notify_api.build_inbound_router(
+                    InboundSms(self.bus, self.clock, self.settings.sms_inbound_token)
+                ),
                 ivr_api.build_router(self.ivr),
                 ticketing_api.build_router(self.ticketing),
                 crm_api.build_router(self.crm, self.timeline, self.loyalty),
@@ -268,6 +272,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     desk.install(bus)
     care = build_care(settings, db, clock, bus)
     wire_work_order_sms(bus, notify, care.workorders, crm, settings)
+    wire_sms_replies(bus, notify, care.workorders, crm, settings)
     control = CallControl(media, sip, bus, recordings, clock)
     ivr = build_ivr(settings, clock, bus, db, notify, ticketing, crm, AcdQueuePort(acd_runtime),
                     care.workorders)  # fmt: skip
@@ -423,6 +428,31 @@ def wire_work_order_sms(
     bus.subscribe(wo_events.WorkOrderStateChanged, resolved)
 
 
+def wire_sms_replies(
+    bus: EventBus,
+    notify: NotifyService,
+    workorders: WorkOrderService,
+    crm: CustomerService,
+    settings: Settings,
+) -> None:
+    """A customer's text rates or answers their work order; a rating is thanked by SMS."""
+
+    async def received(event: SmsReceived) -> None:
+        outcome = await workorders.sms_reply(event.from_number, event.text)
+        if outcome is None or outcome.action != "rated":
+            return
+        order = await workorders.by_code(outcome.code)
+        locale = (await crm.get(order.customer_id)).locale if order.customer_id else "zh_CN"
+        values = {"company": settings.company_name, "code": order.code, "score": outcome.score}
+        try:
+            await notify.queue_sms(event.from_number, "workorder.rated", values, locale=locale,
+                                   ref=order.code)  # fmt: skip
+        except TicketlineError:
+            logging.getLogger(__name__).exception("no thanks SMS for %s", order.code)
+
+    bus.subscribe(SmsReceived, received)
+
+
 def wire_voicemail_work_orders(
     bus: EventBus, workorders: WorkOrderService, department: str
 ) -> None:
@@ -455,6 +485,7 @@ def subscribe_timeline(bus: EventBus, timeline: TimelineRecorder) -> None:
         ticketing_events.OrderEvent,
         SmsSent,
         SmsFailed,
+        SmsReceived,
         PointsChanged,
         wo_events.WorkOrderOpened,
         wo_events.WorkOrderStateChanged,

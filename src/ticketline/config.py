@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     kannel_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
     kannel_username: str = ""
     kannel_password: str = ""
+    sms_inbound_token: str = ""  # the secret in the gateway's inbound URL; empty: receive none
     smpp_host: str = "127.0.0.1"
     smpp_port: int = Field(2775, ge=1, le=65535)
     smpp_system_id: str = ""

@@ -133,22 +133,42 @@ password = smspass
 max-messages = 10
 concatenation = true
 
+"""
+
+REPLY_SERVICE = """
 group = sms-service
 keyword = default
 text = "unused"
 """
 
+FORWARD_SERVICE = """
+group = sms-service
+keyword = default
+get-url = "{url}"
+max-messages = 0
+catch-all = true
+"""
+
 
 @contextmanager
-def running_kannel(folder: Path) -> Iterator[Kannel]:
-    """bearerbox, smsbox and the fake SMSC from Debian's kannel packages, on free ports."""
+def running_kannel(
+    folder: Path, *, inbound_url: str | None = None, incoming: str | None = None
+) -> Iterator[Kannel]:
+    """bearerbox, smsbox and the fake SMSC from Debian's kannel packages, on free ports.
+
+    With `inbound_url`, smsbox hands every message it receives to that URL (Kannel's
+    get-url escapes: %p sender, %P receiver, %a text); `incoming` is one message the
+    fake SMSC sends as it starts: "<sender> <receiver> text <words>".
+    """
     for program in ("bearerbox", "smsbox", FAKESMSC):
         if shutil.which(program) is None:
             raise RuntimeError(f"{program} missing: scripts/test installs kannel, kannel-extras")
     admin, smsbox, smsc, sendsms = free_ports(4)
     conf = folder / "kannel.conf"
+    service = FORWARD_SERVICE.format(url=inbound_url) if inbound_url else REPLY_SERVICE
     conf.write_text(
         KANNEL_CONF.format(admin=admin, smsbox=smsbox, smsc=smsc, sendsms=sendsms, dir=folder)
+        + service
     )
     log = folder / "fakesmsc.log"
     processes: list[subprocess.Popen[bytes]] = []
@@ -176,8 +196,8 @@ def running_kannel(folder: Path) -> Iterator[Kannel]:
                         "-i",
                         "1",
                         "-m",
-                        "0",
-                        "1 2 text x",
+                        "1" if incoming else "0",
+                        incoming or "1 2 text x",
                     ],
                     stdout=out,
                     stderr=subprocess.STDOUT,

@@ -65,6 +65,7 @@ SAFE_FIELDS = frozenset(
         "department",
         "comment",
         "title",
+        "text",
     }
 )
 ORDER_CLOSED = frozenset({"cancelled", "refunded", "picked_up", "expired", "voided"})
@@ -84,6 +85,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "PickupCodeResent": ("重发取票密码", "Pickup code resent"),
     "SmsSent": ("短信已发送", "SMS sent"),
     "SmsFailed": ("短信发送失败", "SMS failed"),
+    "SmsReceived": ("收到短信", "SMS received"),
     "WorkOrderOpened": ("新建工单", "Work order opened"),
     "WorkOrderStateChanged": ("工单状态变更", "Work order updated"),
     "WorkOrderReplied": ("工单回复", "Work order reply"),

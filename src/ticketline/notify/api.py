@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, require
+from ticketline.notify.inbound import InboundSms
 from ticketline.notify.schemas import OutboxOut, TemplateIn, TemplateOut
 from ticketline.notify.service import NotifyService
 
@@ -44,5 +45,24 @@ def build_router(service: NotifyService) -> APIRouter:
             OutboxOut.model_validate(m, from_attributes=True)
             for m in await service.outbox(ref=ref, to=to, limit=limit)
         ]
+
+    return router
+
+
+def build_inbound_router(inbound: InboundSms) -> APIRouter:
+    router = APIRouter(prefix="/api/public/sms", tags=["public"])
+
+    @router.get("/inbound", status_code=202, response_class=Response)
+    async def receive(
+        token: Annotated[str, Query(max_length=200)],
+        sender: Annotated[str, Query(alias="from", max_length=40)],
+        receiver: Annotated[str, Query(alias="to", max_length=40)],
+        text: Annotated[str, Query(max_length=4000)],
+    ) -> Response:
+        """One message from the gateway (Kannel get-url: from=%p&to=%P&text=%a).
+
+        The answer is empty so that the gateway sends nothing back by itself."""
+        await inbound.receive(token, sender, receiver, text)
+        return Response(status_code=202)
 
     return router

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,13 @@ class SmsFailed:
     to: str
     ref: str | None
     error: str
+
+
+@dataclass(frozen=True)
+class SmsReceived:
+    """A customer texted our number (a rating, a reply). Payload: sender in E.164."""
+
+    from_number: str
+    to_number: str
+    text: str
+    at: datetime

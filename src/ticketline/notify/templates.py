@@ -32,6 +32,8 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
     ("workorder.resolved", "en"): (
         "[{company}] Your case {code} is resolved. See the answer and rate us: {link}"
     ),
+    ("workorder.rated", "zh_CN"): "【{company}】感谢您对工单{code}的评价（{score}分）。",
+    ("workorder.rated", "en"): "[{company}] Thank you for rating case {code} ({score} of 5).",
 }
 
 _formatter = string.Formatter()

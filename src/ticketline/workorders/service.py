@@ -13,11 +13,11 @@ Functions the IVR calls (no HTTP in between):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketline.admin import audit
@@ -41,10 +41,20 @@ from ticketline.workorders.events import (
     WorkOrderStateChanged,
 )
 from ticketline.workorders.models import CodeCounter, WorkOrder, WorkOrderLog
+from ticketline.workorders.replies import read_reply
 from ticketline.workorders.schemas import AssignIn, TransferIn, WorkOrderCreate
 from ticketline.workorders.states import OPEN_STATES, Action, Effect, State, Step, transition
 
 CUSTOMER_ACTOR = Actor(id=None, name="customer")
+RATING_WINDOW = timedelta(days=30)
+"""How long after resolution a bare score ("5") by SMS still rates the work order."""
+
+
+@dataclass(frozen=True)
+class SmsOutcome:
+    code: str
+    action: str  # rated, replied
+    score: int | None
 
 
 @dataclass(frozen=True)
@@ -297,7 +307,9 @@ class WorkOrderService:
             reply[0] if reply else None, reply[1] if reply else None,
         )  # fmt: skip
 
-    async def rate(self, code: str, phone: str, score: int, comment: str = "") -> WorkOrder:
+    async def rate(
+        self, code: str, phone: str, score: int, comment: str = "", via: str = "web"
+    ) -> WorkOrder:
         """Satisfaction (1-5) after resolution, once."""
         if not 1 <= score <= 5:
             raise InvalidInput("score", "must be from 1 to 5")
@@ -308,8 +320,54 @@ class WorkOrderService:
             if order.satisfaction is not None:
                 raise AlreadyRated(f"work order {order.code} was already rated")
             order.satisfaction, order.satisfaction_comment = score, comment[:500] or None
-            _log(session, order, CUSTOMER_ACTOR, "rating", None, None, comment, {"score": score})
+            detail = {"score": score, "via": via}
+            _log(session, order, CUSTOMER_ACTOR, "rating", None, None, comment, detail)
         return order
+
+    async def sms_reply(self, phone: str, text: str) -> SmsOutcome | None:
+        """A customer's text: a score rates the work order it quotes, or else the one
+        resolved last for this phone (never an older one: a second "4" correcting a
+        "5" must not rate another case); other words quoting a code are a reply to
+        that order. None when the text does nothing."""
+        reply = read_reply(text)
+        code = reply.code
+        if code is None and reply.score is not None:
+            code = await self._latest_resolved(phone)
+        if code is None:
+            return None
+        try:
+            if reply.score is not None:
+                order = await self.rate(code, phone, reply.score, via="sms")
+                return SmsOutcome(order.code, "rated", reply.score)
+            if reply.text:
+                order = await self.customer_reply(code, phone, reply.text)
+                return SmsOutcome(order.code, "replied", None)
+        except (WorkOrderNotFound, AlreadyRated, InvalidInput):
+            return None
+        return None
+
+    async def _latest_resolved(self, phone: str) -> str | None:
+        e164 = phones.try_normalize(phone)
+        if e164 is None:
+            return None
+        since = self.clock.now() - RATING_WINDOW
+        async with self.db.sessions() as session:
+            holder = await session.scalar(
+                select(CustomerPhone.customer_id).where(CustomerPhone.number == e164)
+            )
+            mine = WorkOrder.phone == e164
+            if holder is not None:
+                mine = or_(mine, WorkOrder.customer_id == holder)
+            return await session.scalar(
+                select(WorkOrder.code)
+                .where(
+                    mine,
+                    WorkOrder.state.in_([State.RESOLVED.value, State.CLOSED.value]),
+                    WorkOrder.resolved_at >= since,
+                )
+                .order_by(WorkOrder.resolved_at.desc(), WorkOrder.code.desc())
+                .limit(1)
+            )
 
     # -- reading -----------------------------------------------------------------------
 
