@@ -27,10 +27,10 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
     ("pickup.resend", "zh_CN"): "【{company}】订单{booking_code}的取票密码是{pickup_code}。",
     ("pickup.resend", "en"): "[{company}] Pickup code for order {booking_code}: {pickup_code}.",
     ("workorder.resolved", "zh_CN"): (
-        "【{company}】您的工单{code}已处理完毕。处理结果与满意度评价：{link}"
+        "【{company}】您的工单{code}已处理完毕，回复1-5为本次服务评分。处理结果：{link}"
     ),
     ("workorder.resolved", "en"): (
-        "[{company}] Your case {code} is resolved. See the answer and rate us: {link}"
+        "[{company}] Your case {code} is resolved. Reply 1-5 to rate us, or see the answer: {link}"
     ),
     ("workorder.rated", "zh_CN"): "【{company}】感谢您对工单{code}的评价（{score}分）。",
     ("workorder.rated", "en"): "[{company}] Thank you for rating case {code} ({score} of 5).",
