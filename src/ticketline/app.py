@@ -31,6 +31,8 @@ from ticketline.crm import phones
 from ticketline.crm.events import CustomersMerged, PointsChanged
 from ticketline.crm.jobs import PeriodicJobs
 from ticketline.crm.loyalty import LoyaltyService
+from ticketline.crm.purchases import PurchaseProjection
+from ticketline.crm.segments import SegmentService
 from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 from ticketline.db.session import Database
@@ -115,6 +117,7 @@ class Application:
     hub: RealtimeHub
     desk: DeskFeed
     loyalty: LoyaltyService
+    segments: SegmentService
     workorders: WorkOrderService
     sla: SlaService
     attachments: AttachmentService
@@ -140,7 +143,7 @@ class Application:
                 ),
                 ivr_api.build_router(self.ivr),
                 ticketing_api.build_router(self.ticketing),
-                crm_api.build_router(self.crm, self.timeline, self.loyalty),
+                crm_api.build_router(self.crm, self.timeline, self.loyalty, self.segments),
                 workorders_api.build_router(self.workorders, self.sla, self.attachments),
                 workorders_api.build_public_router(self.workorders),
                 kb_api.build_router(self.kb),
@@ -308,6 +311,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         desk=desk,
         ivr=ivr,
         loyalty=care.loyalty,
+        segments=SegmentService(db, clock, settings.zone, ticketing.route_codes),
         workorders=care.workorders,
         sla=care.sla,
         attachments=AttachmentService(
@@ -509,6 +513,9 @@ def build_care(settings: Settings, db: Database, clock: Clock, bus: EventBus) ->
     sla = SlaService(db, clock, bus)
     bus.subscribe(ticketing_events.OrderPaid, loyalty.earn_for_paid_order)
     bus.subscribe(ticketing_events.OrderRefunded, loyalty.reverse_for_refunded_order)
+    purchases = PurchaseProjection(db, clock)  # the history segments filter on
+    bus.subscribe(ticketing_events.OrderPaid, purchases.record_paid)
+    bus.subscribe(ticketing_events.OrderRefunded, purchases.record_refunded)
     bus.subscribe(CustomersMerged, workorders.follow_merge)
     bus.subscribe(wo_events.WorkOrderBreached, workorders.escalate_breached)
     wire_voicemail_work_orders(bus, workorders, settings.voicemail_department)

@@ -31,6 +31,7 @@ class Perm(StrEnum):
     FINANCE_WRITE = "finance.write"
     CRM_READ = "crm.read"
     CRM_WRITE = "crm.write"
+    CRM_SEGMENTS = "crm.segments"  # filter, save and export customer lists
     WORKORDERS_READ = "workorders.read"
     WORKORDERS_WRITE = "workorders.write"
     KB_READ = "kb.read"
@@ -60,6 +61,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
             Perm.REPORTS_READ,
             Perm.STAFF_READ,
             Perm.KB_WRITE,
+            Perm.CRM_SEGMENTS,
         }
     ),
     Role.AGENT: frozenset(_AGENT),

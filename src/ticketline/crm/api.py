@@ -5,17 +5,24 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 
 from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, require
 from ticketline.core.errors import InvalidInput
-from ticketline.core.paging import PageRequest
+from ticketline.core.paging import Page, PageRequest
 from ticketline.crm import imports
 from ticketline.crm.errors import ImportTooLarge
 from ticketline.crm.lookup import CallerInfo, Contact, OpenItemInfo, TierInfo
 from ticketline.crm.loyalty import LoyaltyService
-from ticketline.crm.models import Customer, CustomerPhone, LoyaltyEntry, TimelineEntry, VipTier
+from ticketline.crm.models import (
+    Customer,
+    CustomerPhone,
+    LoyaltyEntry,
+    Segment,
+    TimelineEntry,
+    VipTier,
+)
 from ticketline.crm.schemas import (
     AdjustIn,
     BalanceOut,
@@ -37,10 +44,16 @@ from ticketline.crm.schemas import (
     RejectedRowOut,
     RuleIn,
     RuleOut,
+    SegmentFilter,
+    SegmentIn,
+    SegmentMemberOut,
+    SegmentOut,
+    SegmentPage,
     TierIn,
     TierOut,
     TimelineOut,
 )
+from ticketline.crm.segments import Member, SegmentService, filter_of
 from ticketline.crm.service import CustomerService
 from ticketline.crm.timeline import TimelineRecorder
 
@@ -48,12 +61,16 @@ Reader = Annotated[Principal, Depends(require(Perm.CRM_READ))]
 Writer = Annotated[Principal, Depends(require(Perm.CRM_WRITE))]
 Operator = Annotated[Principal, Depends(require(Perm.SETTINGS_WRITE))]
 Supervisor = Annotated[Principal, Depends(require(Perm.CALLS_SUPERVISE))]
+Marketer = Annotated[Principal, Depends(require(Perm.CRM_SEGMENTS))]
 PageNo = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 
 
 def build_router(
-    service: CustomerService, timeline: TimelineRecorder, loyalty: LoyaltyService
+    service: CustomerService,
+    timeline: TimelineRecorder,
+    loyalty: LoyaltyService,
+    segments: SegmentService,
 ) -> APIRouter:
     router = APIRouter(prefix="/api/crm", tags=["crm"])
 
@@ -227,7 +244,80 @@ def build_router(
             raise InvalidInput("code", "must match the code in the path")
         return tier_out(await service.save_tier(who.actor, body))
 
+    # -- segments ----------------------------------------------------------------------
+
+    @router.post("/segments/preview", response_model=SegmentPage)
+    async def preview_segment(
+        body: SegmentFilter, _: Marketer, page: PageNo = 1, size: PageSize = 50
+    ) -> SegmentPage:
+        """How many customers a filter holds, and the first of them (by name)."""
+        return segment_page(await segments.preview(body, PageRequest(page, size)))
+
+    @router.get("/segments", response_model=list[SegmentOut])
+    async def list_segments(_: Marketer) -> list[SegmentOut]:
+        return [segment_out(s) for s in await segments.segments()]
+
+    @router.get("/segments/{code}", response_model=SegmentOut)
+    async def get_segment(code: str, _: Marketer) -> SegmentOut:
+        """A saved segment with how many customers it holds now."""
+        return segment_out(await segments.get(code), await segments.count(code))
+
+    @router.put("/segments/{code}", response_model=SegmentOut)
+    async def save_segment(code: str, body: SegmentIn, who: Marketer) -> SegmentOut:
+        return segment_out(await segments.save(who.actor, code, body))
+
+    @router.delete("/segments/{code}", status_code=204)
+    async def delete_segment(code: str, who: Marketer) -> None:
+        await segments.delete(who.actor, code)
+
+    @router.get("/segments/{code}/customers", response_model=SegmentPage)
+    async def run_segment(
+        code: str, _: Marketer, page: PageNo = 1, size: PageSize = 50
+    ) -> SegmentPage:
+        return segment_page(await segments.run(code, PageRequest(page, size)))
+
+    @router.get("/segments/{code}/export.csv")
+    async def export_segment(code: str, who: Marketer) -> StreamingResponse:
+        """The segment's customers as CSV (UTF-8 with a BOM for Excel), streamed."""
+        chunks = await segments.export_csv(who.actor, code)
+        return StreamingResponse(
+            chunks,
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": f'attachment; filename="segment-{code}.csv"'},
+        )
+
     return router
+
+
+def segment_out(segment: Segment, count: int | None = None) -> SegmentOut:
+    return SegmentOut(
+        code=segment.code,
+        name=segment.name,
+        filter=filter_of(segment),
+        created_at=segment.created_at,
+        count=count,
+    )
+
+
+def segment_page(found: Page[Member]) -> SegmentPage:
+    return SegmentPage(
+        items=[
+            SegmentMemberOut(
+                customer_id=m.customer_id,
+                name=m.name,
+                phone=m.phone,
+                tier=m.tier,
+                tags=m.tags,
+                spend_fen=m.spend_fen,
+                trips=m.trips,
+                last_trip_at=m.last_trip_at,
+            )
+            for m in found.items
+        ],
+        total=found.total,
+        page=found.page,
+        size=found.size,
+    )
 
 
 def _customer_out(

@@ -31,6 +31,10 @@ class CustomerMerged(Conflict):
     code = "customer_merged"
 
 
+class SegmentNotFound(NotFound):
+    code = "segment_not_found"
+
+
 class InsufficientPoints(Conflict):
     code = "insufficient_points"
 

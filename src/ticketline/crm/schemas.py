@@ -282,3 +282,57 @@ class ImportOut(BaseModel):
     total: int
     dry_run: bool
     ignored_columns: list[str]
+
+
+RouteCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class SegmentFilter(StrictModel):
+    """Which customers a segment holds; every given criterion must hold (AND).
+
+    Spend and trips count paid orders that were not refunded. `routes`: a trip on any
+    of them; `tags`: all of them; dates are days in the site's zone, `last_trip_after`
+    inclusive and `last_trip_before` exclusive."""
+
+    routes: list[RouteCode] = Field(default_factory=list, max_length=50)
+    min_spend_fen: int | None = Field(default=None, ge=0)
+    max_spend_fen: int | None = Field(default=None, ge=0)
+    spend_days: int | None = Field(default=None, ge=1, le=3650)  # spend within the last N days
+    last_trip_after: date | None = None
+    last_trip_before: date | None = None
+    no_trip_since_days: int | None = Field(default=None, ge=1, le=3650)
+    tiers: list[Code] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    language: LocaleName | None = None
+    exclude_do_not_call: bool = True
+
+
+class SegmentIn(StrictModel):
+    name: Name
+    filter: SegmentFilter = Field(default_factory=SegmentFilter)
+
+
+class SegmentOut(BaseModel):
+    code: str
+    name: str
+    filter: SegmentFilter
+    created_at: datetime
+    count: int | None = None  # customers it holds now (on reading one segment)
+
+
+class SegmentMemberOut(BaseModel):
+    customer_id: str
+    name: str
+    phone: str | None
+    tier: str | None
+    tags: list[str]
+    spend_fen: int
+    trips: int
+    last_trip_at: datetime | None
+
+
+class SegmentPage(BaseModel):
+    items: list[SegmentMemberOut]
+    total: int
+    page: int
+    size: int

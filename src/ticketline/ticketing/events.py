@@ -39,10 +39,14 @@ class OrderBooked(OrderEvent):
 
 @dataclass(frozen=True)
 class OrderPaid(OrderEvent):
-    """The ledger now covers the order total. `amount_fen`: this payment."""
+    """The ledger now covers the order total. `amount_fen`: this payment; `route`: the
+    route code of the first trip, `departs_at` its departure (ISO, UTC), for the CRM's
+    purchase history."""
 
     amount_fen: int = 0
     method: str = ""
+    route: str = ""
+    departs_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,10 +72,12 @@ class OrderCancelled(OrderEvent):
 
 @dataclass(frozen=True)
 class OrderRefunded(OrderEvent):
-    """Tickets were refunded. `refund_fen` paid back, `fee_fen` kept."""
+    """Tickets were refunded. `refund_fen` paid back, `fee_fen` kept; `complete` when no
+    ticket of the order is left (`total_fen` is then what the order keeps: the fees)."""
 
     refund_fen: int = 0
     fee_fen: int = 0
+    complete: bool = True
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from ticketline.core.clock import Clock
 from ticketline.db.session import Database
 from ticketline.ticketing import events
 from ticketline.ticketing.errors import PaymentRejected
-from ticketline.ticketing.order_models import LedgerEntry, Order
+from ticketline.ticketing.models import Route, Trip
+from ticketline.ticketing.order_models import LedgerEntry, Order, Ticket
 from ticketline.ticketing.orders import OrderService, lock_order, order_event, paid_fen, transition
 from ticketline.ticketing.schemas import OrderOut, PaymentIn
 from ticketline.ticketing.states import can
@@ -135,10 +136,17 @@ class PaymentService:
                 await transition(
                     session, order, "payment", actor, now, details, to_state=order.state
                 )
+            route, departs_at = await first_trip(session, order.id) if became_paid else ("", "")
         if became_paid:
             await self.bus.publish(
                 order_event(
-                    events.OrderPaid, order, actor, amount_fen=data.amount_fen, method=data.method
+                    events.OrderPaid,
+                    order,
+                    actor,
+                    amount_fen=data.amount_fen,
+                    method=data.method,
+                    route=route,
+                    departs_at=departs_at,
                 )
             )
         return await self.orders.view(order.code)
@@ -196,3 +204,20 @@ class PaymentService:
         async with self.db.sessions() as session:
             rows = (await session.execute(stmt)).all()
         return [SettlementLine(a, m, int(p), int(r), int(n)) for a, m, p, r, n in rows]
+
+
+async def first_trip(session: AsyncSession, order_id: str) -> tuple[str, str]:
+    """Route code and departure (ISO, UTC) of the order's earliest trip, or blanks."""
+    row = (
+        await session.execute(
+            select(Route.code, Trip.departs_at)
+            .join(Trip, Trip.route_id == Route.id)
+            .join(Ticket, Ticket.trip_id == Trip.id)
+            .where(Ticket.order_id == order_id)
+            .order_by(Trip.departs_at)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return "", ""
+    return row[0], row[1].isoformat()

@@ -141,7 +141,7 @@ class RefundService:
                     f"the refund is now {quote.refund_fen} fen",
                     details={"refund_fen": quote.refund_fen, "fee_fen": quote.fee_fen},
                 )
-            await self._apply(session, order, quote, data, actor, now)
+            complete = await self._apply(session, order, quote, data, actor, now)
         await self.bus.publish(
             order_event(
                 events.OrderRefunded,
@@ -149,6 +149,7 @@ class RefundService:
                 actor,
                 refund_fen=quote.refund_fen,
                 fee_fen=quote.fee_fen,
+                complete=complete,
             )
         )
         return await self.orders.view(order.code)
@@ -161,7 +162,8 @@ class RefundService:
         data: RefundIn,
         actor: Actor,
         now: datetime,
-    ) -> None:
+    ) -> bool:
+        """Carry out the refund; True when no ticket of the order is left."""
         ids = {line.ticket_id for line in quote.lines}
         tickets = [t for t in await session.scalars(select(Ticket).where(Ticket.id.in_(ids)))]
         for ticket in tickets:
@@ -189,6 +191,7 @@ class RefundService:
             await transition(
                 session, order, "refund_partial", actor, now, details, to_state=order.state
             )
+        return left is None
 
     async def void(self, actor: Actor, code: str, method: str, key: str) -> OrderOut:
         """Undo a sale made in error: the same local day, before departure, no fee."""

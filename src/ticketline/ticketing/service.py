@@ -104,6 +104,11 @@ class TicketingService:
         async with self.db.transaction() as session:
             await rules.replace_rules(session, actor, data, self.clock.now())
 
+    async def route_codes(self) -> set[str]:
+        """The codes of every route in the catalog (for checking filters that name them)."""
+        async with self.db.sessions() as session:
+            return set(await session.scalars(select(Route.code)))
+
     async def find_stations(self, text: str, limit: int = 10) -> list[StationOut]:
         found = await find_stations(self.db, text, limit)
         return [StationOut.model_validate(s, from_attributes=True) for s in found]
