@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import pytest
@@ -13,7 +14,16 @@ from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.core.errors import InvalidInput, TicketlineError
 from ticketline.ticketing.errors import CatalogNotFound, CodeTaken
-from ticketline.ticketing.schemas import RouteIn, StationIn, StopIn, TimetableIn
+from ticketline.ticketing.models import Station
+from ticketline.ticketing.schemas import (
+    FareIn,
+    RouteIn,
+    StationIn,
+    StopIn,
+    TimetableIn,
+    TripOption,
+)
+from ticketline.ticketing.search import CatalogSnapshots
 
 
 async def test_search_lists_trips_with_times_fares_and_seats(
@@ -114,7 +124,9 @@ async def test_search_costs_the_same_queries_however_many_trips(
             event.remove(application.db.engine.sync_engine, "before_cursor_execute", count)
         return len(statements)
 
+    first = await queries_for_search()  # also reads the catalog snapshot
     few = await queries_for_search()
+    assert few < first
     for hour in range(9, 21):
         await application.ticketing.catalog.add_timetable(
             SYSTEM,
@@ -128,4 +140,46 @@ async def test_search_costs_the_same_queries_however_many_trips(
             ),
         )
     assert len(await application.ticketing.timetable("BJP", "SHH", TOMORROW)) == 13
-    assert await queries_for_search() == few <= 5
+    assert await queries_for_search() == few <= 2  # the day's trips, their seats left
+
+
+async def test_a_catalog_edit_shows_in_the_next_search(
+    application: Application, line: Line
+) -> None:
+    def fare_of(found: list[TripOption]) -> int | None:
+        return {c.class_code: c.fare_fen for c in found[0].classes}["second"]
+
+    assert fare_of(await application.ticketing.timetable("TJP", "JNK", TOMORROW)) == 12650
+    await application.ticketing.fares.set_fare(
+        SYSTEM,
+        FareIn(
+            route="G1-line", class_code="second", from_station="TJP", to_station="JNK",
+            amount_fen=9900,
+        ),
+    )  # fmt: skip
+    assert fare_of(await application.ticketing.timetable("TJP", "JNK", TOMORROW)) == 9900
+    with pytest.raises(CatalogNotFound):
+        await application.ticketing.timetable("XZD", "SHH", TOMORROW)
+    await application.ticketing.catalog.create_station(
+        SYSTEM,
+        StationIn(code="XZD", name_zh="徐州东", name_en="Xuzhou East", city="徐州",
+                  pinyin="xu zhou dong"),
+    )  # fmt: skip
+    assert await application.ticketing.timetable("XZD", "SHH", TOMORROW) == []  # known now
+
+
+async def test_an_edit_made_elsewhere_shows_after_the_snapshot_ages(
+    application: Application, line: Line
+) -> None:
+    snapshots = CatalogSnapshots(application.db, ttl=0.0)
+    assert "XZD" not in (await snapshots.current()).stations
+    async with application.db.transaction() as session:  # another process's write
+        session.add(Station(code="XZD", name_zh="徐州东", name_en="Xuzhou East", city="徐州",
+                            pinyin="xuzhoudong", initials="xzd"))  # fmt: skip
+    stale = await snapshots.current()  # served at once, while a fresh one loads
+    assert "XZD" not in stale.stations
+    for _ in range(100):
+        if "XZD" in (await snapshots.current()).stations:
+            break
+        await asyncio.sleep(0.01)
+    assert "XZD" in (await snapshots.current()).stations

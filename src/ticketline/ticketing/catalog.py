@@ -7,6 +7,7 @@ layout's seats (the inventory rows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,11 +53,19 @@ def initials_of(pinyin: str) -> str:
 class CatalogService:
     """Writes the catalog; reads are in `search.py`."""
 
-    def __init__(self, db: Database, clock: Clock, bus: EventBus, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        bus: EventBus,
+        zone: ZoneInfo,
+        changed: Callable[[], None] = lambda: None,
+    ) -> None:
         self.db = db
         self.clock = clock
         self.bus = bus
         self.zone = zone
+        self.changed = changed  # told after stations, operators or routes change
 
     async def create_operator(self, actor: Actor, data: OperatorIn) -> Operator:
         async with self.db.transaction() as session:
@@ -64,6 +73,7 @@ class CatalogService:
             operator = Operator(**data.model_dump())
             session.add(operator)
             await self._audit(session, actor, "operator.create", operator.code, data.model_dump())
+        self.changed()
         return operator
 
     async def create_station(self, actor: Actor, data: StationIn) -> Station:
@@ -76,6 +86,7 @@ class CatalogService:
             )
             session.add(station)
             await self._audit(session, actor, "station.create", station.code, data.model_dump())
+        self.changed()
         return station
 
     async def create_route(self, actor: Actor, data: RouteIn) -> Route:
@@ -104,6 +115,7 @@ class CatalogService:
                     )
                 )
             await self._audit(session, actor, "route.create", route.code, data.model_dump())
+        self.changed()
         return route
 
     async def create_layout(self, actor: Actor, data: LayoutIn) -> SeatLayout:

@@ -8,6 +8,7 @@ promotion for the travel date, rounded half up to 0.5 yuan.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -51,9 +52,12 @@ class Price:
 class FareService:
     """The only writer of fares, passenger types and promotions."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, changed: Callable[[], None] = lambda: None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.changed = changed  # told after fares change
 
     async def install_default_passenger_types(self) -> int:
         async with self.db.transaction() as session:
@@ -87,6 +91,7 @@ class FareService:
             ]
             await session.execute(insert(Fare), rows)
             await self._audit(session, actor, "fares.distance", route.code, data.model_dump())
+        self.changed()
         return len(rows)
 
     async def set_fare(self, actor: Actor, data: FareIn) -> Fare:
@@ -117,6 +122,7 @@ class FareService:
                 session.add(fare)
             fare.amount_fen = data.amount_fen
             await self._audit(session, actor, "fare.set", route.code, data.model_dump(), before)
+        self.changed()
         return fare
 
     async def create_promotion(self, actor: Actor, data: PromotionIn) -> Promotion:

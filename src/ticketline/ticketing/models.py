@@ -149,7 +149,7 @@ class TripSeat(Base):
     __tablename__ = "tk_trip_seat"
     __table_args__ = (
         UniqueConstraint("trip_id", "seat_no", name="uq_tk_trip_seat_no"),
-        Index("ix_tk_trip_seat_class", "trip_id", "class_code"),
+        Index("ix_tk_trip_seat_legs", "trip_id", "class_code", "legs"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -83,8 +83,9 @@ class TicketingService:
         self.clock = clock
         self.bus = bus
         self.zone = zone
-        self.catalog = CatalogService(db, clock, bus, zone)
-        self.fares = FareService(db, clock)
+        self.snapshots = search.CatalogSnapshots(db)
+        self.catalog = CatalogService(db, clock, bus, zone, changed=self.snapshots.invalidate)
+        self.fares = FareService(db, clock, changed=self.snapshots.invalidate)
         self.orders = OrderService(db, clock, bus, zone, policy or OrderPolicy())
         self.payments = PaymentService(db, clock, bus, zone, self.orders)
         self.refunds = RefundService(self.orders)
@@ -115,7 +116,7 @@ class TicketingService:
 
     async def timetable(self, from_code: str, to_code: str, day: date) -> list[TripOption]:
         return await search.search_trips(
-            self.db, from_code, to_code, day, zone=self.zone, now=self.clock.now()
+            self.db, self.snapshots, from_code, to_code, day, zone=self.zone, now=self.clock.now()
         )
 
     async def performances_on(self, day: date) -> list[TripOption]:
