@@ -17,6 +17,7 @@ from ticketline.admin.security import Principal, require
 from ticketline.core.errors import InvalidInput, RateLimited
 from ticketline.core.paging import PageRequest
 from ticketline.core.ratelimit import RateLimiter
+from ticketline.core.uploads import MultipartReader
 from ticketline.workorders import reports
 from ticketline.workorders.attachments import AttachmentService, AttachmentTooLarge
 from ticketline.workorders.models import WorkOrder, WorkOrderLog
@@ -42,7 +43,6 @@ from ticketline.workorders.schemas import (
 )
 from ticketline.workorders.service import WorkOrderFilter, WorkOrderService
 from ticketline.workorders.sla import SlaService
-from ticketline.workorders.uploads import MultipartReader
 
 Reader = Annotated[Principal, Depends(require(Perm.WORKORDERS_READ))]
 Writer = Annotated[Principal, Depends(require(Perm.WORKORDERS_WRITE))]

@@ -131,3 +131,12 @@ class MultipartReader:
             for event in events:
                 yield event
             events.clear()
+
+
+def upload_doc(name: str = "file") -> dict[str, object]:
+    """OpenAPI for an endpoint reading its body with MultipartReader: one file part."""
+    part = {"type": "string", "format": "binary"}
+    schema = {"type": "object", "required": [name], "properties": {name: part}}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
