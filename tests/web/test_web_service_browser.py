@@ -5,6 +5,7 @@ supervisor finds, reads and edits an article."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,6 +16,7 @@ from tests.web.browser import open_signed_in
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.crm.schemas import CustomerCreate, PhoneIn
+from ticketline.ticketing.events import OrderPaid
 from ticketline.workorders.schemas import WorkOrderCreate
 
 pytestmark = pytest.mark.browser
@@ -187,3 +189,48 @@ async def test_an_agent_attaches_a_photo_and_removes_it(
     await expect(link).to_have_count(0)
     await expect(page.get_by_test_id("wo-log")).to_contain_text("删除附件")
     assert (await page.request.get(served + href)).status == 404
+
+
+async def test_a_supervisor_segments_exports_and_imports_customers(
+    served: str, browser: Browser, live_app: Application, tmp_path: Path
+) -> None:
+    for name, number in (("钱多多", "13955550001"), ("孙少", "13955550002")):
+        await live_app.crm.create(
+            SYSTEM, CustomerCreate(name=name, phones=[PhoneIn(number=number)])
+        )
+    departs = (live_app.clock.now() + timedelta(days=3)).isoformat()
+    paid = OrderPaid(
+        "seg-order-1", "K7M2QX", "+8613955550001", "zh_CN", 58000, "agent1", 58000, "card",
+        "SEG-ROUTE", departs,
+    )  # fmt: skip
+    await live_app.bus.publish(paid)
+    page = await open_signed_in(browser, served, "supervisor", "/segments", "segments")
+    await page.get_by_test_id("seg-routes").fill("SEG-ROUTE")
+    await page.get_by_test_id("seg-min-spend").fill("500")
+    await page.get_by_test_id("seg-preview").click()
+    await expect(page.get_by_test_id("seg-total")).to_have_text("1")
+    members = page.get_by_test_id("seg-members")
+    await expect(members).to_contain_text("钱多多")
+    await expect(members).to_contain_text("580.00")
+    await page.get_by_test_id("seg-code").fill("big-spenders")
+    await page.get_by_test_id("seg-name").fill("大客户 Big spenders")
+    await page.get_by_test_id("seg-save").click()
+    export = page.get_by_test_id("seg-saved").get_by_test_id("seg-export")
+    await expect(export).to_have_count(1)
+    href = await export.get_attribute("href")
+    assert href is not None
+    csv_body = (await (await page.request.get(served + href)).body()).decode("utf-8")
+    assert csv_body.startswith("\ufeff")
+    assert "钱多多" in csv_body
+    assert "+8613955550001" in csv_body
+    assert "孙少" not in csv_body
+
+    upload = tmp_path / "客户名单.csv"
+    upload.write_text("姓名,手机\n周小白,13955550003\n坏号码,12345\n", encoding="utf-8-sig")
+    await page.get_by_test_id("imp-file").set_input_files(upload)
+    await expect(page.get_by_test_id("imp-count")).to_have_text("1")
+    rejected = page.get_by_test_id("imp-rejected")
+    await expect(rejected.locator("tbody tr")).to_have_count(1)
+    await expect(rejected.locator("tbody tr td").first).to_have_text("3")
+    found = await live_app.crm.lookup_caller("+8613955550003")
+    assert (found.known, found.name) == (True, "周小白")

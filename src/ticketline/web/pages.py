@@ -22,6 +22,7 @@ NAV = (
     ("/desk", "Desk", Perm.CALLS_HANDLE),
     ("/console", "Console", Perm.CALLS_SUPERVISE),
     ("/customers", "Customers", Perm.CRM_READ),
+    ("/segments", "Segments", Perm.CRM_SEGMENTS),
     ("/work-orders", "Work orders", Perm.WORKORDERS_READ),
     ("/kb", "Knowledge base", Perm.KB_READ),
     ("/admin/staff", "Staff", Perm.STAFF_READ),

@@ -53,6 +53,19 @@ def build_service_pages_router(ctx: WebContext) -> APIRouter:
             },
         )
 
+    @router.get("/segments", response_class=HTMLResponse)
+    async def segments_page(
+        request: Request,
+        principal: Annotated[Principal, Depends(require(Perm.CRM_SEGMENTS))],
+    ) -> HTMLResponse:
+        return render(
+            request,
+            "segments.html",
+            nav=nav_for(principal),
+            active="/segments",
+            choices={"canImport": principal.can(Perm.CRM_WRITE)},
+        )
+
     @router.get("/kb", response_class=HTMLResponse)
     async def kb_page(
         request: Request, principal: Annotated[Principal, Depends(require(Perm.KB_READ))]
