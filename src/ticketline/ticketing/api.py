@@ -21,6 +21,9 @@ from ticketline.ticketing.schemas import (
     ChangeIn,
     ChangeQuote,
     ChangeQuoteIn,
+    DepositEntryOut,
+    DepositIn,
+    DepositOut,
     DistanceFareIn,
     FareIn,
     LayoutIn,
@@ -39,6 +42,7 @@ from ticketline.ticketing.schemas import (
     StationOut,
     StrictModel,
     TimetableIn,
+    TopUpIn,
     TripOption,
 )
 from ticketline.ticketing.service import TicketingService
@@ -47,6 +51,7 @@ Reader = Annotated[Principal, Depends(require(Perm.TICKETING_READ))]
 Seller = Annotated[Principal, Depends(require(Perm.TICKETING_SELL))]
 Editor = Annotated[Principal, Depends(require(Perm.CATALOG_WRITE))]
 Finance = Annotated[Principal, Depends(require(Perm.FINANCE_READ))]
+Treasurer = Annotated[Principal, Depends(require(Perm.FINANCE_WRITE))]
 StationCode = Annotated[str, Query(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
@@ -248,6 +253,27 @@ def _money_routes(router: APIRouter, service: TicketingService) -> None:
     ) -> list[SettlementOut]:
         lines = await service.payments.settlement(day)
         return [SettlementOut.model_validate(line, from_attributes=True) for line in lines]
+
+    @router.get("/finance/deposits", response_model=list[DepositOut])
+    async def deposits(_: Finance) -> list[DepositOut]:
+        """Carrier deposit accounts, with `low` when under their alert threshold."""
+        return [DepositOut(**d.__dict__) for d in await service.deposits.accounts()]
+
+    @router.put("/finance/deposits/{operator}", response_model=DepositOut)
+    async def open_deposit(operator: str, body: DepositIn, who: Treasurer) -> DepositOut:
+        """Put a carrier on deposit, or change the balance that raises the alert."""
+        view = await service.deposits.open_or_set(who.actor, operator, body.alert_below_fen)
+        return DepositOut(**view.__dict__)
+
+    @router.post("/finance/deposits/{operator}/top-ups", response_model=DepositOut)
+    async def top_up(operator: str, body: TopUpIn, who: Treasurer) -> DepositOut:
+        view = await service.deposits.top_up(who.actor, operator, body.amount_fen, body.reference)
+        return DepositOut(**view.__dict__)
+
+    @router.get("/finance/deposits/{operator}/entries", response_model=list[DepositEntryOut])
+    async def deposit_entries(operator: str, _: Finance) -> list[DepositEntryOut]:
+        entries = await service.deposits.entries(operator)
+        return [DepositEntryOut.model_validate(e, from_attributes=True) for e in entries]
 
     @router.get("/finance/credit", response_model=list[CreditOut])
     async def credit(_: Finance, overdue: bool = False) -> list[CreditOut]:

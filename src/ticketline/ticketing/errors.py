@@ -62,3 +62,9 @@ class QuoteChanged(Conflict):
     """The amounts the customer agreed to are no longer what the rules give."""
 
     code = "quote_changed"
+
+
+class DepositInsufficient(Conflict):
+    """The carrier deposit does not cover the tickets to issue; top it up first."""
+
+    code = "deposit_insufficient"

@@ -104,3 +104,12 @@ class TripCancelled:
     trip_id: str
     service: str
     service_date: str
+
+
+@dataclass(frozen=True)
+class DepositLow:
+    """A carrier deposit fell below its alert threshold (top it up before it runs out)."""
+
+    operator: str
+    balance_fen: int
+    alert_below_fen: int

@@ -11,7 +11,9 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -124,3 +126,38 @@ class FeeRule(Base):
     min_fee_fen: Mapped[int] = mapped_column(Integer)
     round_fen: Mapped[int] = mapped_column(Integer)
     allowed: Mapped[bool] = mapped_column(Boolean)
+
+
+class CarrierDeposit(Base):
+    """Money the agency keeps with a carrier; issuing its tickets draws on it.
+
+    A carrier without a row is not on deposit (it invoices). `balance_fen` never goes
+    below zero: the debit is one conditional UPDATE, so concurrent issues cannot
+    overdraw it. Every change is also a `DepositEntry`.
+    """
+
+    __tablename__ = "tk_carrier_deposit"
+    __table_args__ = (CheckConstraint("balance_fen >= 0", name="deposit_not_negative"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("tk_operator.id"), unique=True)
+    balance_fen: Mapped[int] = mapped_column(BigInteger)
+    alert_below_fen: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DepositEntry(Base):
+    """One movement of a carrier deposit: a top-up (+) or an issue (-); never changed."""
+
+    __tablename__ = "tk_deposit_entry"
+    __table_args__ = (Index("ix_tk_deposit_entry_deposit_at", "deposit_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    deposit_id: Mapped[str] = mapped_column(ForeignKey("tk_carrier_deposit.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # top_up, issue
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    reference: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(64))

@@ -32,6 +32,7 @@ from ticketline.core.ids import human_code, new_id, normalize_human_code, secret
 from ticketline.core.ids import secrets_equal as _secrets_equal
 from ticketline.db.session import Database
 from ticketline.ticketing import events
+from ticketline.ticketing.deposits import debit_for_issue
 from ticketline.ticketing.errors import (
     HoldExpired,
     OrderNotFound,
@@ -427,6 +428,9 @@ class OrderService:
             order.expires_at = None
             clear = rotate_pickup_code(order)
             journey = await self._first_journey(session, order.id)
+            alerts = await debit_for_issue(session, order.id, actor, now)
+        for alert in alerts:
+            await self.bus.publish(alert)
         await self.bus.publish(
             order_event(
                 events.OrderIssued,

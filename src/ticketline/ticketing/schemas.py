@@ -357,3 +357,31 @@ class ChangeQuote(BaseModel):
     new_fen: int
     fee_fen: int
     difference_fen: int
+
+
+class DepositIn(StrictModel):
+    alert_below_fen: int = Field(ge=0, le=100_000_000_00)
+
+
+class TopUpIn(StrictModel):
+    amount_fen: int = Field(gt=0, le=100_000_000_00)
+    reference: str | None = Field(default=None, max_length=64)
+
+
+class DepositOut(BaseModel):
+    operator: str
+    name: str
+    balance_fen: int
+    alert_below_fen: int
+    low: bool
+    updated_at: datetime
+
+
+class DepositEntryOut(BaseModel):
+    kind: str
+    amount_fen: int
+    balance_after_fen: int
+    order_id: str | None
+    reference: str | None
+    at: datetime
+    actor: str

@@ -50,6 +50,7 @@ from ticketline.db.session import Database
 from ticketline.ticketing import rules, search
 from ticketline.ticketing.catalog import CatalogService, find_stations
 from ticketline.ticketing.changes import ChangeService
+from ticketline.ticketing.deposits import DepositService
 from ticketline.ticketing.fares import FareService, price_ticket
 from ticketline.ticketing.inventory import is_free, leg_mask
 from ticketline.ticketing.models import Fare, Route, RouteStop, Station, TripSeat
@@ -90,6 +91,7 @@ class TicketingService:
         self.payments = PaymentService(db, clock, bus, zone, self.orders)
         self.refunds = RefundService(self.orders)
         self.changes = ChangeService(self.orders)
+        self.deposits = DepositService(db, clock, bus)
 
     async def install_defaults(self) -> None:
         """Passenger types and fee rules an installation starts with."""
