@@ -5,17 +5,21 @@ balance raises an alert. Concurrent issues never overdraw it."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from tests.ticketing.helpers import Line, booking
+from tests.ticketing.test_ticketing_refunds import DEPARTS, paid_order
 from tests.webclient import bearer
 from ticketline.admin.security import SYSTEM, Actor
 from ticketline.app import Application
+from ticketline.core.clock import FixedClock
 from ticketline.core.errors import InvalidInput
 from ticketline.ticketing.errors import CatalogNotFound, DepositInsufficient
 from ticketline.ticketing.events import DepositLow
+from ticketline.ticketing.schemas import RefundIn
 
 FINANCE = Actor(id=None, name="finance")
 
@@ -126,3 +130,27 @@ async def test_finance_manages_deposits_over_http(client: httpx.AsyncClient) -> 
     assert [(d["operator"], d["balance_fen"]) for d in listed.json()] == [(operator, 500000)]
     entries = await client.get(f"{url}/entries", headers=admin)
     assert [(e["kind"], e["reference"]) for e in entries.json()] == [("top_up", "TT-1")]
+
+
+async def test_a_refund_gives_back_what_the_passenger_gets_and_no_more(
+    application: Application, line: Line, clock: FixedClock
+) -> None:
+    deposits = application.ticketing.deposits
+    code = await paid_order(application, line, 2)
+    await deposits.open_or_set(FINANCE, "crh", alert_below_fen=0)
+    await deposits.top_up(FINANCE, "crh", 500_000, None)
+    await application.ticketing.orders.issue(SYSTEM, code)
+    drawn = 500_000 - (await deposits.accounts())[0].balance_fen
+    assert drawn > 0
+    clock.set(DEPARTS - timedelta(hours=30))  # a 10% fee
+    quote = await application.ticketing.refunds.quote(code)
+    await application.ticketing.refunds.refund(
+        SYSTEM,
+        code,
+        RefundIn(expected_refund_fen=quote.refund_fen, method="card", key="refund-dep-1"),
+    )
+    [account] = await deposits.accounts()
+    assert account.balance_fen == 500_000 - drawn + quote.refund_fen  # the carrier keeps its fee
+    kinds = [(e.kind, e.amount_fen) for e in await deposits.entries("crh")]
+    assert kinds[0] == ("refund", quote.refund_fen)
+    assert quote.fee_fen > 0

@@ -1,7 +1,9 @@
 """Deposit accounts with carriers: topped up by finance, drawn on when tickets issue.
 
 Issuing an order debits, inside the issue's own transaction, each carrier on deposit
-by the price of its active tickets in the order. The debit is one conditional UPDATE
+by the price of its active tickets in the order; a refund or void of issued tickets
+gives back what the passenger gets back (the carrier keeps its fee), never more than
+the order drew. The debit is one conditional UPDATE
 (`balance >= amount`), so two agents issuing at once cannot overdraw the account; when
 the money is not there the whole issue is refused and nothing is written. A balance
 left under the account's threshold announces `DepositLow`.
@@ -76,6 +78,41 @@ async def debit_for_issue(
         if deposit.balance_fen < deposit.alert_below_fen:
             alerts.append(DepositLow(operator, deposit.balance_fen, deposit.alert_below_fen))
     return alerts
+
+
+async def credit_for_refund(
+    session: AsyncSession, order_id: str, returned: dict[str, int], actor: Actor, now: datetime
+) -> None:
+    """The carriers give back what refunded tickets return (`returned`: ticket id to
+    fen), never more than this order drew from each deposit on issue."""
+    if not returned:
+        return
+    rows = await session.execute(
+        select(CarrierDeposit.id, Ticket.id)
+        .join(Trip, Trip.id == Ticket.trip_id)
+        .join(Route, Route.id == Trip.route_id)
+        .join(CarrierDeposit, CarrierDeposit.operator_id == Route.operator_id)
+        .where(Ticket.id.in_(list(returned)))
+    )
+    per_deposit: dict[str, int] = {}
+    for deposit_id, ticket_id in rows:
+        per_deposit[deposit_id] = per_deposit.get(deposit_id, 0) + returned[ticket_id]
+    for deposit_id, amount in per_deposit.items():
+        drawn = await session.scalar(
+            select(func.coalesce(func.sum(DepositEntry.amount_fen), 0)).where(
+                DepositEntry.deposit_id == deposit_id,
+                DepositEntry.order_id == order_id,
+                DepositEntry.kind.in_(["issue", "refund"]),
+            )
+        )
+        credit = min(amount, -int(drawn or 0))
+        if credit <= 0:
+            continue  # issued before the carrier went on deposit, or already given back
+        deposit = await session.get(CarrierDeposit, deposit_id, with_for_update=True)
+        assert deposit is not None
+        deposit.balance_fen += credit
+        deposit.updated_at = now
+        session.add(_entry(deposit, "refund", credit, actor, now, order_id=order_id))
 
 
 class DepositService:

@@ -147,14 +147,15 @@ class CarrierDeposit(Base):
 
 
 class DepositEntry(Base):
-    """One movement of a carrier deposit: a top-up (+) or an issue (-); never changed."""
+    """One movement of a carrier deposit: a top-up or refund (+), an issue (-); never
+    changed."""
 
     __tablename__ = "tk_deposit_entry"
     __table_args__ = (Index("ix_tk_deposit_entry_deposit_at", "deposit_id", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     deposit_id: Mapped[str] = mapped_column(ForeignKey("tk_carrier_deposit.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # top_up, issue
+    kind: Mapped[str] = mapped_column(String(16))  # top_up, issue, refund
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     balance_after_fen: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[str | None] = mapped_column(String(32))

@@ -20,6 +20,7 @@ from ticketline.admin.security import Actor
 from ticketline.core.errors import InvalidInput
 from ticketline.core.ids import normalize_human_code
 from ticketline.ticketing import events
+from ticketline.ticketing.deposits import credit_for_refund
 from ticketline.ticketing.errors import NotAllowedByRules, OrderNotFound, QuoteChanged
 from ticketline.ticketing.inventory import release_claims
 from ticketline.ticketing.models import Route, RouteStop, Trip
@@ -169,6 +170,8 @@ class RefundService:
         for ticket in tickets:
             ticket.status = "refunded"
         await release_claims(session, [t.claim_id for t in tickets], now)
+        returned = {line.ticket_id: line.refund_fen for line in quote.lines}
+        await credit_for_refund(session, order.id, returned, actor, now)
         if quote.refund_fen:
             await add_entry(
                 session,
@@ -220,6 +223,8 @@ class RefundService:
             for j in journeys:
                 j.ticket.status = "refunded"
             await release_claims(session, [j.ticket.claim_id for j in journeys], now)
+            returned = {j.ticket.id: j.ticket.price_fen for j in journeys}
+            await credit_for_refund(session, order.id, returned, actor, now)
             order.total_fen -= paid
             await transition(session, order, "void", actor, now, {"refund_fen": paid})
         await self.bus.publish(
