@@ -2,7 +2,7 @@
 
 Starlette's form parser reads the whole body before the handler runs; this reader
 hands the file part on chunk by chunk, so the caller may stop (and answer 413)
-as soon as a limit is passed. Small fields before or after the file are collected.
+as soon as a limit is passed. Small fields sent before the file are kept in `fields`.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ MAX_FIELD_BYTES = 4096
 @dataclass
 class _Part:
     headers: dict[bytes, bytes] = field(default_factory=dict)
-    name: str = ""
-    filename: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,12 +65,6 @@ class MultipartReader:
             if isinstance(event, bytes):
                 yield event
         raise InvalidInput("file", "the upload ended before the file did")
-
-    async def rest(self) -> dict[str, str]:
-        """Read the body to its end; the small fields sent with the file."""
-        async for event in self._events:
-            await self._field(event)
-        return self.fields
 
     async def _field(self, event: object) -> None:
         if not isinstance(event, _Begin) or event.filename is not None:
