@@ -20,6 +20,13 @@ if TYPE_CHECKING:  # the library defines its callback types only for type checke
 from ticketline.core.errors import InvalidInput
 
 MAX_FIELD_BYTES = 4096
+ENVELOPE_BYTES = 64 * 1024  # room for the part headers and small fields around the file
+
+
+def declared_too_large(content_length: str | None, max_file_bytes: int) -> bool:
+    """The body announces more than a file of `max_file_bytes` plus its envelope."""
+    length = content_length or ""
+    return length.isdigit() and int(length) > max_file_bytes + ENVELOPE_BYTES
 
 
 @dataclass

@@ -11,7 +11,7 @@ from ticketline.admin.permissions import Perm
 from ticketline.admin.security import Principal, require
 from ticketline.core.errors import InvalidInput
 from ticketline.core.paging import Page, PageRequest
-from ticketline.core.uploads import MultipartReader, upload_doc
+from ticketline.core.uploads import MultipartReader, declared_too_large, upload_doc
 from ticketline.crm import imports
 from ticketline.crm.errors import ImportTooLarge
 from ticketline.crm.lookup import CallerInfo, Contact, OpenItemInfo, TierInfo
@@ -298,19 +298,7 @@ def segment_out(segment: Segment, count: int | None = None) -> SegmentOut:
 
 def segment_page(found: Page[Member]) -> SegmentPage:
     return SegmentPage(
-        items=[
-            SegmentMemberOut(
-                customer_id=m.customer_id,
-                name=m.name,
-                phone=m.phone,
-                tier=m.tier,
-                tags=m.tags,
-                spend_fen=m.spend_fen,
-                trips=m.trips,
-                last_trip_at=m.last_trip_at,
-            )
-            for m in found.items
-        ],
+        items=[SegmentMemberOut.model_validate(m, from_attributes=True) for m in found.items],
         total=found.total,
         page=found.page,
         size=found.size,
@@ -427,8 +415,7 @@ def caller_out(info: CallerInfo) -> CallerOut:
 
 async def _read_upload(request: Request) -> tuple[str, bytes]:
     """The file part of a multipart body, refused once it passes `imports.MAX_BYTES`."""
-    length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > imports.MAX_BYTES + 64 * 1024:
+    if declared_too_large(request.headers.get("content-length"), imports.MAX_BYTES):
         raise _too_large()
     reader = MultipartReader(request.headers.get("content-type", ""), request.stream())
     filename = await reader.file("file")

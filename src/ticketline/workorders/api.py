@@ -17,7 +17,7 @@ from ticketline.admin.security import Principal, require
 from ticketline.core.errors import InvalidInput, RateLimited
 from ticketline.core.paging import PageRequest
 from ticketline.core.ratelimit import RateLimiter
-from ticketline.core.uploads import MultipartReader
+from ticketline.core.uploads import MultipartReader, declared_too_large, upload_doc
 from ticketline.workorders import reports
 from ticketline.workorders.attachments import AttachmentService, AttachmentTooLarge
 from ticketline.workorders.models import WorkOrder, WorkOrderLog
@@ -52,10 +52,6 @@ Analyst = Annotated[Principal, Depends(require(Perm.REPORTS_READ))]
 PageNo = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 Short = Annotated[str | None, Query(max_length=64)]
-
-
-MULTIPART_ENVELOPE = 64 * 1024
-"""Room for the multipart headers and small fields around the file itself."""
 
 
 def build_router(
@@ -149,13 +145,17 @@ def build_router(
         """An internal note, or with `public: true` a reply the customer sees."""
         return log_out(await service.add_note(who.actor, work_order_id, body.text, body.public))
 
-    @router.post("/{work_order_id}/attachments", response_model=AttachmentOut, status_code=201)
+    @router.post(
+        "/{work_order_id}/attachments",
+        response_model=AttachmentOut,
+        status_code=201,
+        openapi_extra=upload_doc(),
+    )
     async def attach(
         work_order_id: str, request: Request, who: Writer, internal: bool = True
     ) -> AttachmentOut:
         """Upload one file (multipart field `file`), streamed and checked as it arrives."""
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > attachments.max_bytes + MULTIPART_ENVELOPE:
+        if declared_too_large(request.headers.get("content-length"), attachments.max_bytes):
             raise AttachmentTooLarge(
                 f"the upload is larger than the limit of {attachments.max_bytes} bytes",
                 details={"field": "file", "max_bytes": attachments.max_bytes},
