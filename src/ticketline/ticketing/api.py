@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, StringConstraints
 
 from ticketline.admin.permissions import Perm
@@ -26,16 +26,22 @@ from ticketline.ticketing.schemas import (
     DepositOut,
     DistanceFareIn,
     FareIn,
+    FareTableOut,
     LayoutIn,
+    LayoutOut,
     OperatorIn,
+    OperatorOut,
     OrderOut,
+    PassengerTypeOut,
     PaymentIn,
     PaymentMethod,
     PickupIn,
     PromotionIn,
+    PromotionOut,
     RefundIn,
     RefundQuote,
     RouteIn,
+    RouteOut,
     SeatClass,
     SeatOut,
     StationIn,
@@ -44,6 +50,7 @@ from ticketline.ticketing.schemas import (
     TimetableIn,
     TopUpIn,
     TripOption,
+    TripOut,
 )
 from ticketline.ticketing.service import TicketingService
 
@@ -53,6 +60,8 @@ Editor = Annotated[Principal, Depends(require(Perm.CATALOG_WRITE))]
 Finance = Annotated[Principal, Depends(require(Perm.FINANCE_READ))]
 Treasurer = Annotated[Principal, Depends(require(Perm.FINANCE_WRITE))]
 StationCode = Annotated[str, Query(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
+RouteCode = Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+RoutePath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
 class Created(BaseModel):
@@ -93,8 +102,12 @@ def build_router(service: TicketingService) -> APIRouter:
 def _search_routes(router: APIRouter, service: TicketingService) -> None:
     @router.get("/stations", response_model=list[StationOut])
     async def stations(
-        _: Reader, q: Annotated[str, Query(min_length=1, max_length=32)]
+        _: Reader, q: Annotated[str | None, Query(min_length=1, max_length=32)] = None
     ) -> list[StationOut]:
+        """Stations matching `q` (code, name, pinyin or initials; ten at most), or without
+        `q` every station by code."""
+        if q is None:
+            return await service.catalog.stations()
         return await service.find_stations(q)
 
     @router.get("/search", response_model=list[TripOption])
@@ -139,6 +152,7 @@ def _search_routes(router: APIRouter, service: TicketingService) -> None:
 
 def _catalog_routes(router: APIRouter, service: TicketingService) -> None:
     catalog, fares = service.catalog, service.fares
+    _catalog_reads(router, service)
 
     @router.post("/operators", response_model=Created, status_code=201)
     async def operator(body: OperatorIn, who: Editor) -> Created:
@@ -186,6 +200,47 @@ def _catalog_routes(router: APIRouter, service: TicketingService) -> None:
     @router.put("/fee-rules", status_code=204)
     async def replace_fee_rules(body: FeeRuleSet, who: Editor) -> None:
         await service.replace_fee_rules(who.actor, body)
+
+
+def _catalog_reads(router: APIRouter, service: TicketingService) -> None:
+    catalog, fares = service.catalog, service.fares
+
+    @router.get("/operators", response_model=list[OperatorOut])
+    async def operators(_: Reader) -> list[OperatorOut]:
+        """Every carrier and venue operator, by code."""
+        return await catalog.operators()
+
+    @router.get("/routes", response_model=list[RouteOut])
+    async def routes(_: Reader) -> list[RouteOut]:
+        """Every route, by code, with its stops in order."""
+        return await catalog.routes()
+
+    @router.get("/routes/{code}/fares", response_model=FareTableOut)
+    async def route_fares(code: RoutePath, _: Reader) -> FareTableOut:
+        """The adult fare of every class between every pair of stops of a route."""
+        return await fares.fare_table(code)
+
+    @router.get("/layouts", response_model=list[LayoutOut])
+    async def layouts(_: Reader) -> list[LayoutOut]:
+        """Every seat layout with its number of seats per class."""
+        return await catalog.layouts()
+
+    @router.get("/trips", response_model=list[TripOut])
+    async def trips(
+        _: Reader, day: Annotated[date, Query(alias="date")], route: RouteCode | None = None
+    ) -> list[TripOut]:
+        """The trips of a service date, cancelled ones included, optionally of one route."""
+        return await catalog.trips_on(day, route)
+
+    @router.get("/passenger-types", response_model=list[PassengerTypeOut])
+    async def passenger_types(_: Reader) -> list[PassengerTypeOut]:
+        """Passenger types and their percent off the adult fare."""
+        return await fares.passenger_types()
+
+    @router.get("/promotions", response_model=list[PromotionOut])
+    async def promotions(_: Reader, route: RouteCode | None = None) -> list[PromotionOut]:
+        """Promotions by first travel date; with `route`, those that apply to it."""
+        return await fares.promotions(route)
 
 
 def _order_routes(router: APIRouter, service: TicketingService) -> None:

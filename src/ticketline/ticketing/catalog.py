@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketline.admin import audit
@@ -36,10 +36,16 @@ from ticketline.ticketing.models import (
 )
 from ticketline.ticketing.schemas import (
     LayoutIn,
+    LayoutOut,
     OperatorIn,
+    OperatorOut,
     RouteIn,
+    RouteOut,
+    RouteStopOut,
     StationIn,
+    StationOut,
     TimetableIn,
+    TripOut,
 )
 
 MAX_GENERATION_DAYS = 400
@@ -51,7 +57,7 @@ def initials_of(pinyin: str) -> str:
 
 
 class CatalogService:
-    """Writes the catalog; reads are in `search.py`."""
+    """Writes the catalog and lists it for the admin pages; searches are in `search.py`."""
 
     def __init__(
         self,
@@ -200,6 +206,79 @@ class CatalogService:
             )
         return trip
 
+    async def operators(self) -> list[OperatorOut]:
+        async with self.db.sessions() as session:
+            found = await session.scalars(select(Operator).order_by(Operator.code))
+            return [OperatorOut.model_validate(o, from_attributes=True) for o in found]
+
+    async def stations(self) -> list[StationOut]:
+        async with self.db.sessions() as session:
+            found = await session.scalars(select(Station).order_by(Station.code))
+            return [StationOut.model_validate(s, from_attributes=True) for s in found]
+
+    async def routes(self) -> list[RouteOut]:
+        """Every route with its stops in order."""
+        async with self.db.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Route, Operator.code)
+                    .join(Operator, Operator.id == Route.operator_id)
+                    .order_by(Route.code)
+                )
+            ).all()
+            stops = await route_stops(session, [route.id for route, _ in rows])
+        return [
+            RouteOut(
+                code=route.code,
+                operator=operator,
+                name=route.name,
+                product=route.product,
+                stops=stops.get(route.id, []),
+            )
+            for route, operator in rows
+        ]
+
+    async def layouts(self) -> list[LayoutOut]:
+        """Every seat layout with its number of seats per class."""
+        query = (
+            select(SeatLayout.code, SeatLayout.name, LayoutSeat.class_code, func.count())
+            .join(LayoutSeat, LayoutSeat.layout_id == SeatLayout.id)
+            .group_by(SeatLayout.code, SeatLayout.name, LayoutSeat.class_code)
+            .order_by(SeatLayout.code, LayoutSeat.class_code)
+        )
+        layouts: dict[str, LayoutOut] = {}
+        async with self.db.sessions() as session:
+            for code, name, class_code, count in await session.execute(query):
+                layouts.setdefault(code, LayoutOut(code=code, name=name, seats={}))
+                layouts[code].seats[class_code] = count
+        return list(layouts.values())
+
+    async def trips_on(self, day: date, route: str | None = None) -> list[TripOut]:
+        """The runs of one service date (cancelled ones too), by departure."""
+        query = (
+            select(Trip, Route.code)
+            .join(Route, Route.id == Trip.route_id)
+            .where(Trip.service_date == day)
+            .order_by(Trip.departs_at, Trip.service)
+        )
+        async with self.db.sessions() as session:
+            if route is not None:
+                query = query.where(
+                    Trip.route_id == (await by_code(session, Route, route, "route")).id
+                )
+            rows = (await session.execute(query)).all()
+        return [self._trip_out(trip, code) for trip, code in rows]
+
+    def _trip_out(self, trip: Trip, route: str) -> TripOut:
+        return TripOut(
+            id=trip.id,
+            route=route,
+            service=trip.service,
+            service_date=trip.service_date,
+            departs_at=trip.departs_at.astimezone(self.zone),
+            status=trip.status,
+        )
+
     async def _generate(
         self, session: AsyncSession, timetable: Timetable, start: date, end: date
     ) -> int:
@@ -290,6 +369,30 @@ async def by_code(session: AsyncSession, model: Any, code: str, field: str) -> A
     if found is None:
         raise CatalogNotFound(f"{field}: no {code!r}", details={"field": field})
     return found
+
+
+async def route_stops(session: AsyncSession, route_ids: list[str]) -> dict[str, list[RouteStopOut]]:
+    """The stops of each route, in order, by route id."""
+    rows = await session.execute(
+        select(RouteStop, Station)
+        .join(Station, Station.id == RouteStop.station_id)
+        .where(RouteStop.route_id.in_(route_ids))
+        .order_by(RouteStop.route_id, RouteStop.seq)
+    )
+    stops: dict[str, list[RouteStopOut]] = {}
+    for stop, station in rows:
+        stops.setdefault(stop.route_id, []).append(
+            RouteStopOut(
+                seq=stop.seq,
+                station=station.code,
+                name_zh=station.name_zh,
+                name_en=station.name_en,
+                arrive_min=stop.arrive_min,
+                depart_min=stop.depart_min,
+                km=stop.km,
+            )
+        )
+    return stops
 
 
 async def find_stations(db: Database, text: str, limit: int = 10) -> list[Station]:

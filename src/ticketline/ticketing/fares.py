@@ -21,10 +21,18 @@ from ticketline.core.clock import Clock
 from ticketline.core.errors import InvalidInput
 from ticketline.core.money import percent_of, round_to_step
 from ticketline.db.session import Database
-from ticketline.ticketing.catalog import by_code, refuse_taken
+from ticketline.ticketing.catalog import by_code, refuse_taken, route_stops
 from ticketline.ticketing.errors import CatalogNotFound
 from ticketline.ticketing.models import Fare, PassengerType, Promotion, Route, RouteStop, Station
-from ticketline.ticketing.schemas import DistanceFareIn, FareIn, PromotionIn
+from ticketline.ticketing.schemas import (
+    DistanceFareIn,
+    FareIn,
+    FareOut,
+    FareTableOut,
+    PassengerTypeOut,
+    PromotionIn,
+    PromotionOut,
+)
 
 PRICE_STEP_FEN = 50
 
@@ -142,6 +150,49 @@ class FareService:
             )
         return promotion
 
+    async def fare_table(self, route_code: str) -> FareTableOut:
+        """Every fare of a route by class and pair of stops, with the stops in order."""
+        async with self.db.sessions() as session:
+            route = await by_code(session, Route, route_code, "route")
+            stops = (await route_stops(session, [route.id])).get(route.id, [])
+            fares = await session.scalars(
+                select(Fare)
+                .where(Fare.route_id == route.id)
+                .order_by(Fare.class_code, Fare.from_seq, Fare.to_seq)
+            )
+            station_at = {stop.seq: stop.station for stop in stops}
+            lines = [
+                FareOut(
+                    class_code=fare.class_code,
+                    from_station=station_at[fare.from_seq],
+                    to_station=station_at[fare.to_seq],
+                    amount_fen=fare.amount_fen,
+                )
+                for fare in fares
+            ]
+        return FareTableOut(route=route.code, stops=stops, fares=lines)
+
+    async def passenger_types(self) -> list[PassengerTypeOut]:
+        async with self.db.sessions() as session:
+            found = await session.scalars(select(PassengerType).order_by(PassengerType.percent_off))
+            return [PassengerTypeOut.model_validate(t, from_attributes=True) for t in found]
+
+    async def promotions(self, route_code: str | None = None) -> list[PromotionOut]:
+        """Promotions by first travel date; for a route, those that apply to it."""
+        query = (
+            select(Promotion, Route.code)
+            .outerjoin(Route, Route.id == Promotion.route_id)
+            .order_by(Promotion.travel_from, Promotion.code)
+        )
+        async with self.db.sessions() as session:
+            if route_code is not None:
+                route = await by_code(session, Route, route_code, "route")
+                query = query.where(
+                    or_(Promotion.route_id.is_(None), Promotion.route_id == route.id)
+                )
+            rows = (await session.execute(query)).all()
+        return [_promotion_out(promotion, route) for promotion, route in rows]
+
     async def _audit(
         self,
         session: AsyncSession,
@@ -212,6 +263,19 @@ async def _best_promotion(
         )
         .order_by(Promotion.percent_off.desc())
         .limit(1)
+    )
+
+
+def _promotion_out(promotion: Promotion, route: str | None) -> PromotionOut:
+    return PromotionOut(
+        code=promotion.code,
+        name=promotion.name,
+        route=route,
+        class_code=promotion.class_code,
+        travel_from=promotion.travel_from,
+        travel_to=promotion.travel_to,
+        percent_off=promotion.percent_off,
+        active=promotion.active,
     )
 
 

@@ -385,3 +385,86 @@ class DepositEntryOut(BaseModel):
     reference: str | None
     at: datetime
     actor: str
+
+
+class OperatorOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    product: str
+
+
+class RouteStopOut(BaseModel):
+    """Stop `seq` of a route; minutes from the first departure, km from the first stop."""
+
+    seq: int
+    station: str
+    name_zh: str
+    name_en: str
+    arrive_min: int
+    depart_min: int
+    km: int
+
+
+class RouteOut(BaseModel):
+    code: str
+    operator: str
+    name: str
+    product: str
+    stops: list[RouteStopOut]
+
+
+class LayoutOut(BaseModel):
+    """A seat layout and how many seats of each class it has."""
+
+    code: str
+    name: str
+    seats: dict[str, int]
+
+
+class TripOut(BaseModel):
+    """One run of a timetable; `departs_at` carries the site's UTC offset."""
+
+    id: str
+    route: str
+    service: str
+    service_date: date
+    departs_at: datetime
+    status: str
+
+
+class FareOut(BaseModel):
+    """The adult fare of one class between two stops, in fen."""
+
+    class_code: str
+    from_station: str
+    to_station: str
+    amount_fen: int
+
+
+class FareTableOut(BaseModel):
+    """Every fare of a route, with its stops in order to lay them out."""
+
+    route: str
+    stops: list[RouteStopOut]
+    fares: list[FareOut]
+
+
+class PassengerTypeOut(BaseModel):
+    code: str
+    name_zh: str
+    name_en: str
+    percent_off: int
+
+
+class PromotionOut(BaseModel):
+    """Percent off for travel dates; no `route` or `class_code` means every one."""
+
+    code: str
+    name: str
+    route: str | None
+    class_code: str | None
+    travel_from: date
+    travel_to: date
+    percent_off: int
+    active: bool

@@ -25,6 +25,7 @@ NAV = (
     ("/segments", "Segments", Perm.CRM_SEGMENTS),
     ("/work-orders", "Work orders", Perm.WORKORDERS_READ),
     ("/kb", "Knowledge base", Perm.KB_READ),
+    ("/admin/catalog", "Catalog", Perm.TICKETING_READ),
     ("/admin/staff", "Staff", Perm.STAFF_READ),
     ("/admin/extensions", "Extensions", Perm.STAFF_READ),
     ("/calls", "Call detail records", Perm.CDR_READ),

@@ -16,6 +16,7 @@ from ticketline.web.errors import install_error_handlers
 from ticketline.web.pages import build_pages_router
 from ticketline.web.realtime import build_realtime_router
 from ticketline.web.service_pages import build_service_pages_router
+from ticketline.web.ticketing_pages import build_ticketing_pages_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -32,6 +33,7 @@ def create_web_app(ctx: WebContext) -> FastAPI:
     app.include_router(build_auth_router(ctx))
     app.include_router(build_pages_router(ctx))
     app.include_router(build_service_pages_router(ctx))
+    app.include_router(build_ticketing_pages_router(ctx))
     app.include_router(
         build_realtime_router(ctx.hub, lambda ws: principal_from_connection(ctx, ws))
     )
