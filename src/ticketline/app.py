@@ -29,7 +29,7 @@ from ticketline.core.errors import TicketlineError
 from ticketline.crm import api as crm_api
 from ticketline.crm import phones
 from ticketline.crm.events import CustomersMerged, PointsChanged
-from ticketline.crm.jobs import PeriodicJobs
+from ticketline.crm.jobs import Job, PeriodicJobs
 from ticketline.crm.loyalty import LoyaltyService
 from ticketline.crm.purchases import PurchaseProjection
 from ticketline.crm.segments import SegmentService
@@ -73,6 +73,7 @@ from ticketline.telephony.server import SipConfig, SipServer, tune_gc
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
 from ticketline.ticketing import api as ticketing_api
 from ticketline.ticketing import events as ticketing_events
+from ticketline.ticketing import finance_api
 from ticketline.ticketing.orders import OrderPolicy
 from ticketline.ticketing.service import TicketingService
 from ticketline.ticketing.worker import ExpiryWorker
@@ -143,6 +144,7 @@ class Application:
                 ),
                 ivr_api.build_router(self.ivr),
                 ticketing_api.build_router(self.ticketing),
+                finance_api.build_finance_router(self.ticketing),
                 crm_api.build_router(self.crm, self.timeline, self.loyalty, self.segments),
                 workorders_api.build_router(self.workorders, self.sla, self.attachments),
                 workorders_api.build_public_router(self.workorders),
@@ -256,6 +258,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         pay_hours=settings.ticket_pay_hours,
         pickup_place=settings.ticket_pickup_place,
         company=settings.company_name,
+        credit_reminder_days=settings.credit_reminder_days,
     )
     ticketing = TicketingService(db, clock, bus, settings.zone, order_policy)
     wire_ticketing_sms(bus, notify, order_policy)
@@ -273,7 +276,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     hub = RealtimeHub()
     desk = DeskFeed(hub, acd_runtime, acd, crm, admin, clock, settings.state_alert_seconds)
     desk.install(bus)
-    care = build_care(settings, db, clock, bus)
+    reminders: dict[str, Job] = {"ticketing.credit_reminders": ticketing.payments.remind_credit_due}
+    care = build_care(settings, db, clock, bus, reminders)
     wire_work_order_sms(bus, notify, care.workorders, crm, settings)
     wire_sms_replies(bus, notify, care.workorders, crm, settings)
     control = CallControl(media, sip, bus, recordings, clock)
@@ -379,7 +383,8 @@ def prompt_speaker(prompts: object) -> Speaker | None:
 
 
 def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy) -> None:
-    """After booking, issue or a resend, the customer gets the codes by SMS."""
+    """After booking, issue or a resend, the customer gets the codes by SMS; an order on
+    credit due soon, a reminder."""
 
     async def booked(event: ticketing_events.OrderBooked | ticketing_events.OrderIssued) -> None:
         key = "order.issued" if isinstance(event, ticketing_events.OrderIssued) else "order.booked"
@@ -400,9 +405,17 @@ def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy
             event.phone, "pickup.resend", values, locale=event.locale, ref=event.code
         )
 
+    async def credit_due(event: ticketing_events.CreditDueSoon) -> None:
+        values = {"company": policy.company, "booking_code": event.code, "due": event.due,
+                  "owed": f"{event.owed_fen / 100:.2f}"}  # fmt: skip
+        await notify.queue_sms(
+            event.phone, "credit.reminder", values, locale=event.locale, ref=event.code
+        )
+
     bus.subscribe(ticketing_events.OrderBooked, booked)
     bus.subscribe(ticketing_events.OrderIssued, booked)
     bus.subscribe(ticketing_events.PickupCodeResent, resent)
+    bus.subscribe(ticketing_events.CreditDueSoon, credit_due)
 
 
 def wire_work_order_sms(
@@ -506,8 +519,11 @@ class Care:
     jobs: PeriodicJobs
 
 
-def build_care(settings: Settings, db: Database, clock: Clock, bus: EventBus) -> Care:
-    """Loyalty, work orders and SLA, their event subscriptions and periodic jobs."""
+def build_care(
+    settings: Settings, db: Database, clock: Clock, bus: EventBus, more_jobs: dict[str, Job]
+) -> Care:
+    """Loyalty, work orders and SLA, their event subscriptions and periodic jobs (with
+    `more_jobs` of other areas, such as credit reminders)."""
     loyalty = LoyaltyService(db, clock, bus)
     workorders = WorkOrderService(db, clock, bus, settings.zone)
     sla = SlaService(db, clock, bus)
@@ -520,7 +536,7 @@ def build_care(settings: Settings, db: Database, clock: Clock, bus: EventBus) ->
     bus.subscribe(wo_events.WorkOrderBreached, workorders.escalate_breached)
     wire_voicemail_work_orders(bus, workorders, settings.voicemail_department)
     jobs = PeriodicJobs(
-        {"loyalty.expire": loyalty.expire_due, "workorders.sla": sla.check},
+        {"loyalty.expire": loyalty.expire_due, "workorders.sla": sla.check, **more_jobs},
         timedelta(seconds=60),
     )
     return Care(loyalty, workorders, sla, jobs)

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     public_url: str = ""  # where customers reach the status page; default: the web address
     ticket_hold_minutes: int = Field(15, ge=1, le=24 * 60)
     ticket_pay_hours: int = Field(24, ge=1, le=24 * 14)
+    credit_reminder_days: int = Field(2, ge=0, le=30)  # SMS this many days before due; 0: none
     ticket_pickup_place: str = "车站售票窗口"
     voicemail_department: str = "callcenter"  # who calls back after a voicemail (a work order)
     # The console alerts when an agent stays in one state longer than this (seconds).

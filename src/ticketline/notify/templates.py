@@ -26,6 +26,13 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
     ),
     ("pickup.resend", "zh_CN"): "【{company}】订单{booking_code}的取票密码是{pickup_code}。",
     ("pickup.resend", "en"): "[{company}] Pickup code for order {booking_code}: {pickup_code}.",
+    ("credit.reminder", "zh_CN"): (
+        "【{company}】您的订单{booking_code}尚欠{owed}元，请于{due}前付清。如已付款请忽略。"
+    ),
+    ("credit.reminder", "en"): (
+        "[{company}] Order {booking_code} still owes {owed} yuan, due by {due}. "
+        "Please ignore this if you have paid."
+    ),
     ("workorder.resolved", "zh_CN"): (
         "【{company}】您的工单{code}已处理完毕，回复1-5为本次服务评分。处理结果：{link}"
     ),

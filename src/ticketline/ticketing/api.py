@@ -1,7 +1,7 @@
 """HTTP API of the ticketing area: thin handlers over TicketingService.
 
 Reading needs ticketing.read, selling ticketing.sell, the catalog, fares and fee
-rules ticketing.catalog.write, settlement and credit lists finance.read.
+rules ticketing.catalog.write; the money side is in `finance_api.py`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,6 @@ from ticketline.ticketing.schemas import (
     ChangeIn,
     ChangeQuote,
     ChangeQuoteIn,
-    DepositEntryOut,
-    DepositIn,
-    DepositOut,
     DistanceFareIn,
     FareIn,
     FareTableOut,
@@ -48,7 +45,6 @@ from ticketline.ticketing.schemas import (
     StationOut,
     StrictModel,
     TimetableIn,
-    TopUpIn,
     TripOption,
     TripOut,
 )
@@ -57,8 +53,6 @@ from ticketline.ticketing.service import TicketingService
 Reader = Annotated[Principal, Depends(require(Perm.TICKETING_READ))]
 Seller = Annotated[Principal, Depends(require(Perm.TICKETING_SELL))]
 Editor = Annotated[Principal, Depends(require(Perm.CATALOG_WRITE))]
-Finance = Annotated[Principal, Depends(require(Perm.FINANCE_READ))]
-Treasurer = Annotated[Principal, Depends(require(Perm.FINANCE_WRITE))]
 StationCode = Annotated[str, Query(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9_-]+$")]
 RouteCode = Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 RoutePath = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -72,22 +66,6 @@ class Created(BaseModel):
 class VoidIn(StrictModel):
     method: PaymentMethod
     key: Annotated[str, StringConstraints(min_length=8, max_length=64, pattern=r"^[\w-]+$")]
-
-
-class CreditOut(BaseModel):
-    code: str
-    contact_name: str
-    contact_phone: str
-    due: date
-    owed_fen: int
-
-
-class SettlementOut(BaseModel):
-    actor: str
-    method: str
-    payments_fen: int
-    refunds_fen: int
-    count: int
 
 
 def build_router(service: TicketingService) -> APIRouter:
@@ -301,36 +279,3 @@ def _money_routes(router: APIRouter, service: TicketingService) -> None:
     @router.post("/orders/{code}/change", response_model=OrderOut)
     async def change(code: str, body: ChangeIn, who: Seller) -> OrderOut:
         return await service.changes.change(who.actor, code, body)
-
-    @router.get("/finance/settlement", response_model=list[SettlementOut])
-    async def settlement(
-        _: Finance, day: Annotated[date, Query(alias="date")]
-    ) -> list[SettlementOut]:
-        lines = await service.payments.settlement(day)
-        return [SettlementOut.model_validate(line, from_attributes=True) for line in lines]
-
-    @router.get("/finance/deposits", response_model=list[DepositOut])
-    async def deposits(_: Finance) -> list[DepositOut]:
-        """Carrier deposit accounts, with `low` when under their alert threshold."""
-        return [DepositOut(**d.__dict__) for d in await service.deposits.accounts()]
-
-    @router.put("/finance/deposits/{operator}", response_model=DepositOut)
-    async def open_deposit(operator: str, body: DepositIn, who: Treasurer) -> DepositOut:
-        """Put a carrier on deposit, or change the balance that raises the alert."""
-        view = await service.deposits.open_or_set(who.actor, operator, body.alert_below_fen)
-        return DepositOut(**view.__dict__)
-
-    @router.post("/finance/deposits/{operator}/top-ups", response_model=DepositOut)
-    async def top_up(operator: str, body: TopUpIn, who: Treasurer) -> DepositOut:
-        view = await service.deposits.top_up(who.actor, operator, body.amount_fen, body.reference)
-        return DepositOut(**view.__dict__)
-
-    @router.get("/finance/deposits/{operator}/entries", response_model=list[DepositEntryOut])
-    async def deposit_entries(operator: str, _: Finance) -> list[DepositEntryOut]:
-        entries = await service.deposits.entries(operator)
-        return [DepositEntryOut.model_validate(e, from_attributes=True) for e in entries]
-
-    @router.get("/finance/credit", response_model=list[CreditOut])
-    async def credit(_: Finance, overdue: bool = False) -> list[CreditOut]:
-        lines = await (service.payments.overdue() if overdue else service.payments.credit_owed())
-        return [CreditOut.model_validate(line, from_attributes=True) for line in lines]

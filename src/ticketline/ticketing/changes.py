@@ -20,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketline.admin.security import Actor
 from ticketline.core.errors import InvalidInput
 from ticketline.ticketing import events
+from ticketline.ticketing.deposits import settle_change
 from ticketline.ticketing.errors import NotAllowedByRules, QuoteChanged, TripNotBookable
+from ticketline.ticketing.events import DepositLow
 from ticketline.ticketing.fares import price_ticket
+from ticketline.ticketing.finance import book_change
 from ticketline.ticketing.inventory import SeatRequest, claim_seats, release_claims, run_claiming
 from ticketline.ticketing.models import RouteStop, Station, Trip
 from ticketline.ticketing.order_models import Order, Ticket
@@ -118,7 +121,9 @@ class ChangeService:
     async def change(self, actor: Actor, code: str, data: ChangeIn) -> OrderOut:
         """Move the tickets as quoted, or nothing at all."""
         work = partial(self._change, actor=actor, code=code, data=data, now=self.clock.now())
-        order, quote = await run_claiming(self.db, work)
+        order, quote, alerts = await run_claiming(self.db, work)
+        for alert in alerts:
+            await self.bus.publish(alert)
         await self.bus.publish(
             order_event(
                 events.OrderChanged,
@@ -132,7 +137,7 @@ class ChangeService:
 
     async def _change(
         self, session: AsyncSession, *, actor: Actor, code: str, data: ChangeIn, now: datetime
-    ) -> tuple[Order, ChangeQuote]:
+    ) -> tuple[Order, ChangeQuote, list[DepositLow]]:
         order = await lock_order(session, code)
         await require_settled(session, order)
         plan = await self._plan(session, order, data, now)
@@ -150,13 +155,18 @@ class ChangeService:
         )
         seats = await claim_seats(session, request, order.id, now)
         await release_claims(session, [j.ticket.claim_id for j in plan.old], now)
+        moved = []
         for j, seat, price in zip(plan.old, seats, plan.new_prices, strict=True):
             j.ticket.status = "changed"
-            session.add(
-                _moved_ticket(
-                    j.ticket, request, seat.trip_seat_id, seat.claim_id, seat.seat_no, price
-                )
+            new_ticket = _moved_ticket(
+                j.ticket, request, seat.trip_seat_id, seat.claim_id, seat.seat_no, price
             )
+            session.add(new_ticket)
+            moved.append((j.ticket, new_ticket))
+        await session.flush()
+        day = now.astimezone(self.orders.zone).date()
+        owed = await book_change(session, moved, quote.fee_fen, actor, now, day)
+        alerts = await settle_change(session, order.id, owed, actor, now)
         order.total_fen += quote.difference_fen
         if quote.difference_fen:
             kind = "payment" if quote.difference_fen > 0 else "refund"
@@ -177,7 +187,7 @@ class ChangeService:
             "seats": [s.seat_no for s in seats],
         }
         await transition(session, order, "change", actor, now, details)
-        return order, quote
+        return order, quote, alerts
 
 
 def _moved_ticket(

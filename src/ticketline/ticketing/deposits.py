@@ -1,9 +1,9 @@
 """Deposit accounts with carriers: topped up by finance, drawn on when tickets issue.
 
 Issuing an order debits, inside the issue's own transaction, each carrier on deposit
-by the price of its active tickets in the order; a refund or void of issued tickets
-gives back what the passenger gets back (the carrier keeps its fee), never more than
-the order drew. The debit is one conditional UPDATE
+by what it is owed for its active tickets in the order (the price less the agency's
+commission, see `finance`); a refund or void of issued tickets gives back that cost
+less the fee the carrier keeps, never more than the order drew. The debit is one conditional UPDATE
 (`balance >= amount`), so two agents issuing at once cannot overdraw the account; when
 the money is not there the whole issue is refused and nothing is written. A balance
 left under the account's threshold announces `DepositLow`.
@@ -46,9 +46,10 @@ class DepositView:
 async def debit_for_issue(
     session: AsyncSession, order_id: str, actor: Actor, now: datetime
 ) -> list[DepositLow]:
-    """Draw the order's active tickets from their carriers' deposits (those on deposit)."""
+    """Draw what the order's active tickets cost from their carriers' deposits (those on
+    deposit); `finance.book_issue` has set their commission."""
     owed = await session.execute(
-        select(CarrierDeposit.id, Operator.code, func.sum(Ticket.price_fen))
+        select(CarrierDeposit.id, Operator.code, func.sum(Ticket.price_fen - Ticket.commission_fen))
         .join(Trip, Trip.id == Ticket.trip_id)
         .join(Route, Route.id == Trip.route_id)
         .join(Operator, Operator.id == Route.operator_id)
@@ -84,7 +85,8 @@ async def credit_for_refund(
     session: AsyncSession, order_id: str, returned: dict[str, int], actor: Actor, now: datetime
 ) -> None:
     """The carriers give back what refunded tickets return (`returned`: ticket id to
-    fen), never more than this order drew from each deposit on issue."""
+    fen, from `finance.book_refund`), never more than this order drew from each deposit
+    on issue."""
     if not returned:
         return
     rows = await session.execute(
@@ -102,7 +104,7 @@ async def credit_for_refund(
             select(func.coalesce(func.sum(DepositEntry.amount_fen), 0)).where(
                 DepositEntry.deposit_id == deposit_id,
                 DepositEntry.order_id == order_id,
-                DepositEntry.kind.in_(["issue", "refund"]),
+                DepositEntry.kind.in_(["issue", "refund", "change"]),
             )
         )
         credit = min(amount, -int(drawn or 0))
@@ -113,6 +115,32 @@ async def credit_for_refund(
         deposit.balance_fen += credit
         deposit.updated_at = now
         session.add(_entry(deposit, "refund", credit, actor, now, order_id=order_id))
+
+
+async def settle_change(
+    session: AsyncSession, order_id: str, owed: dict[str, int], actor: Actor, now: datetime
+) -> list[DepositLow]:
+    """Draw (or give back) what a change of issued tickets owes each carrier on deposit
+    (`owed`: carrier id to fen, from `finance.book_change`)."""
+    alerts = []
+    for operator_id, amount in owed.items():
+        deposit = await _deposit_of(session, operator_id, lock=True)
+        if deposit is None or amount == 0:
+            continue
+        if deposit.balance_fen < amount:
+            operator = await session.scalar(select(Operator.code).where(Operator.id == operator_id))
+            raise DepositInsufficient(
+                f"the deposit with {operator} does not cover {amount / 100:.2f} yuan; "
+                "top it up before changing",
+                details={"operator": operator, "needed_fen": amount},
+            )
+        deposit.balance_fen -= amount
+        deposit.updated_at = now
+        session.add(_entry(deposit, "change", -amount, actor, now, order_id=order_id))
+        if amount > 0 and deposit.balance_fen < deposit.alert_below_fen:
+            operator = await session.scalar(select(Operator.code).where(Operator.id == operator_id))
+            alerts.append(DepositLow(str(operator), deposit.balance_fen, deposit.alert_below_fen))
+    return alerts
 
 
 class DepositService:

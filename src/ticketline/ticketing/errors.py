@@ -68,3 +68,9 @@ class DepositInsufficient(Conflict):
     """The carrier deposit does not cover the tickets to issue; top it up first."""
 
     code = "deposit_insufficient"
+
+
+class StockExhausted(Conflict):
+    """Not enough blank tickets or insurance forms in stock to issue; receive more first."""
+
+    code = "stock_exhausted"

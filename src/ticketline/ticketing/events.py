@@ -113,3 +113,23 @@ class DepositLow:
     operator: str
     balance_fen: int
     alert_below_fen: int
+
+
+@dataclass(frozen=True)
+class StockLow:
+    """Blank tickets or insurance forms fell below their alert level."""
+
+    item: str
+    on_hand: int
+    alert_below: int
+
+
+@dataclass(frozen=True)
+class CreditDueSoon:
+    """An order on credit is due soon and still owes money: the customer gets a reminder."""
+
+    code: str
+    phone: str
+    locale: str
+    due: str
+    owed_fen: int

@@ -1,4 +1,5 @@
-"""Tables of orders, tickets, the payment ledger and the change/refund fee rules.
+"""Tables of orders, tickets, the payment ledger, the change/refund fee rules, and the
+money around them: carrier deposits, commission policies, the finance journal, stock.
 
 Ledger invariant: `LedgerEntry` rows are only ever inserted, never updated or
 deleted; an order's balance is the sum of its entries, so money can be neither
@@ -44,6 +45,7 @@ class Order(Base):
     pickup_failures: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     credit_due: Mapped[date | None] = mapped_column(Date)
+    credit_reminded_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     created_by: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer)
@@ -70,6 +72,7 @@ class Ticket(Base):
     fare_fen: Mapped[int] = mapped_column(Integer)
     price_fen: Mapped[int] = mapped_column(Integer)
     insurance_fen: Mapped[int] = mapped_column(Integer)
+    commission_fen: Mapped[int] = mapped_column(Integer, default=0)  # earned on issue
     status: Mapped[str] = mapped_column(String(16))  # active, refunded, changed
 
 
@@ -155,10 +158,105 @@ class DepositEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     deposit_id: Mapped[str] = mapped_column(ForeignKey("tk_carrier_deposit.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # top_up, issue, refund
+    kind: Mapped[str] = mapped_column(String(16))  # top_up, issue, refund, change
     amount_fen: Mapped[int] = mapped_column(BigInteger)
     balance_after_fen: Mapped[int] = mapped_column(BigInteger)
     order_id: Mapped[str | None] = mapped_column(String(32))
     reference: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class CommissionPolicy(Base):
+    """What the agency earns on a ticket it issues: `percent` (tenths of a percent) of
+    the price plus `fixed_fen`, never more than the price.
+
+    A row without an operator is the default for its product; `insurance` is the
+    product of the insurance sold with tickets.
+    """
+
+    __tablename__ = "tk_commission_policy"
+    __table_args__ = (
+        UniqueConstraint("operator_id", "product", name="uq_tk_commission_policy_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("tk_operator.id"))
+    product: Mapped[str] = mapped_column(String(16))
+    percent: Mapped[int] = mapped_column(Integer)
+    fixed_fen: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))
+
+
+class FinanceCategory(Base):
+    """An income or cost category of the finance journal; `system` ones are booked by
+    the product itself and cannot be used for manual entries."""
+
+    __tablename__ = "tk_finance_category"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # income, cost
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(64))
+    system: Mapped[bool] = mapped_column(Boolean)
+
+
+class FinanceEntry(Base):
+    """One amount booked to a category on a local day; never changed (a reversal is a
+    negative entry)."""
+
+    __tablename__ = "tk_finance_entry"
+    __table_args__ = (Index("ix_tk_finance_entry_day", "day", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+    category: Mapped[str] = mapped_column(ForeignKey("tk_finance_category.code"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    ticket_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    operator_id: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+
+
+class StockItem(Base):
+    """Blank ticket stock of a carrier, or insurance policy forms (no carrier).
+
+    `on_hand` never goes below zero: consuming is one conditional UPDATE.
+    """
+
+    __tablename__ = "tk_stock_item"
+    __table_args__ = (
+        CheckConstraint("on_hand >= 0", name="stock_not_negative"),
+        UniqueConstraint("kind", "operator_id", name="uq_tk_stock_item_scope"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # blank_ticket, insurance
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("tk_operator.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    on_hand: Mapped[int] = mapped_column(Integer)
+    alert_below: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class StockMovement(Base):
+    """Stock received (+), consumed by an issue (-) or counted (+/-); never changed."""
+
+    __tablename__ = "tk_stock_movement"
+    __table_args__ = (Index("ix_tk_stock_movement_item_at", "item_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("tk_stock_item.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # received, consumed, counted
+    quantity: Mapped[int] = mapped_column(Integer)
+    on_hand_after: Mapped[int] = mapped_column(Integer)
+    serial_from: Mapped[str | None] = mapped_column(String(32))
+    serial_to: Mapped[str | None] = mapped_column(String(32))
+    order_id: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(64))

@@ -42,6 +42,7 @@ from ticketline.ticketing.errors import (
     TripNotBookable,
 )
 from ticketline.ticketing.fares import Price, price_ticket
+from ticketline.ticketing.finance import book_issue
 from ticketline.ticketing.identity import normalize_document, normalize_phone
 from ticketline.ticketing.inventory import (
     SeatRequest,
@@ -55,6 +56,7 @@ from ticketline.ticketing.order_models import LedgerEntry, Order, OrderLog, Tick
 from ticketline.ticketing.schemas import BookingIn, BookingOut, OrderOut
 from ticketline.ticketing.search import Journey, load_journey
 from ticketline.ticketing.states import OPEN_STATES, next_state
+from ticketline.ticketing.stock import consume_for_issue
 from ticketline.ticketing.views import order_view
 
 E = TypeVar("E", bound=events.OrderEvent)
@@ -70,6 +72,7 @@ class OrderPolicy:
     max_pickup_failures: int = 5
     pickup_place: str = "车站售票窗口"
     company: str = "Ticketline"
+    credit_reminder_days: int = 2
 
 
 def pickup_hash(order_id: str, code: str) -> str:
@@ -428,7 +431,10 @@ class OrderService:
             order.expires_at = None
             clear = rotate_pickup_code(order)
             journey = await self._first_journey(session, order.id)
-            alerts = await debit_for_issue(session, order.id, actor, now)
+            await book_issue(session, order.id, actor, now, now.astimezone(self.zone).date())
+            await session.flush()
+            alerts: list[object] = [*await debit_for_issue(session, order.id, actor, now)]
+            alerts += await consume_for_issue(session, order.id, actor, now)
         for alert in alerts:
             await self.bus.publish(alert)
         await self.bus.publish(

@@ -186,6 +186,32 @@ class PaymentService:
             if o.credit_due is not None and o.total_fen - int(paid) > 0
         ]
 
+    async def remind_credit_due(self) -> int:
+        """Announce `CreditDueSoon` once for each order on credit due within the policy's
+        reminder days that still owes money; returns how many were reminded."""
+        days = self.orders.policy.credit_reminder_days
+        if days <= 0:
+            return 0
+        today = self.clock.now().astimezone(self.zone).date()
+        due_soon = [
+            line
+            for line in await self.credit_owed(due_before=today + timedelta(days=days + 1))
+            if line.due >= today
+        ]
+        reminded = []
+        async with self.db.transaction() as session:
+            for line in due_soon:
+                order = await lock_order(session, line.code)
+                if order.credit_reminded_on is None:
+                    order.credit_reminded_on = today
+                    reminded.append(events.CreditDueSoon(
+                        order.code, order.contact_phone, order.locale, line.due.isoformat(),
+                        line.owed_fen,
+                    ))  # fmt: skip
+        for event in reminded:
+            await self.bus.publish(event)
+        return len(reminded)
+
     async def overdue(self) -> list[CreditLine]:
         return await self.credit_owed(due_before=self.clock.now().astimezone(self.zone).date())
 

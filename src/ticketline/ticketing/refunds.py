@@ -22,6 +22,7 @@ from ticketline.core.ids import normalize_human_code
 from ticketline.ticketing import events
 from ticketline.ticketing.deposits import credit_for_refund
 from ticketline.ticketing.errors import NotAllowedByRules, OrderNotFound, QuoteChanged
+from ticketline.ticketing.finance import book_refund
 from ticketline.ticketing.inventory import release_claims
 from ticketline.ticketing.models import Route, RouteStop, Trip
 from ticketline.ticketing.order_models import Order, Ticket
@@ -170,7 +171,10 @@ class RefundService:
         for ticket in tickets:
             ticket.status = "refunded"
         await release_claims(session, [t.claim_id for t in tickets], now)
-        returned = {line.ticket_id: line.refund_fen for line in quote.lines}
+        fees = {line.ticket_id: line.fee_fen for line in quote.lines}
+        day = now.astimezone(self.orders.zone).date()
+        kept = [(ticket, fees[ticket.id]) for ticket in tickets]
+        returned = await book_refund(session, kept, actor, now, day)
         await credit_for_refund(session, order.id, returned, actor, now)
         if quote.refund_fen:
             await add_entry(
@@ -223,7 +227,10 @@ class RefundService:
             for j in journeys:
                 j.ticket.status = "refunded"
             await release_claims(session, [j.ticket.claim_id for j in journeys], now)
-            returned = {j.ticket.id: j.ticket.price_fen for j in journeys}
+            day = now.astimezone(zone).date()
+            returned = await book_refund(
+                session, [(j.ticket, 0) for j in journeys], actor, now, day
+            )
             await credit_for_refund(session, order.id, returned, actor, now)
             order.total_fen -= paid
             await transition(session, order, "void", actor, now, {"refund_fen": paid})

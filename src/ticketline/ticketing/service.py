@@ -52,6 +52,7 @@ from ticketline.ticketing.catalog import CatalogService, find_stations
 from ticketline.ticketing.changes import ChangeService
 from ticketline.ticketing.deposits import DepositService
 from ticketline.ticketing.fares import FareService, price_ticket
+from ticketline.ticketing.finance import FinanceService, install_categories
 from ticketline.ticketing.inventory import is_free, leg_mask
 from ticketline.ticketing.models import Fare, Route, RouteStop, Station, TripSeat
 from ticketline.ticketing.orders import OrderPolicy, OrderService
@@ -67,6 +68,7 @@ from ticketline.ticketing.schemas import (
     TripOption,
 )
 from ticketline.ticketing.search import Journey, load_journey
+from ticketline.ticketing.stock import StockService
 
 
 class TicketingService:
@@ -92,12 +94,15 @@ class TicketingService:
         self.refunds = RefundService(self.orders)
         self.changes = ChangeService(self.orders)
         self.deposits = DepositService(db, clock, bus)
+        self.finance = FinanceService(db, clock, zone)
+        self.stock = StockService(db, clock)
 
     async def install_defaults(self) -> None:
-        """Passenger types and fee rules an installation starts with."""
+        """Passenger types, fee rules and finance categories an installation starts with."""
         await self.fares.install_default_passenger_types()
         async with self.db.transaction() as session:
             await rules.install_default_rules(session)
+            await install_categories(session)
 
     async def fee_rules(self) -> list[rules.FeeRuleOut]:
         async with self.db.sessions() as session:
