@@ -200,6 +200,7 @@ async def seed_ticketing(tk: TicketingService, today: date) -> bool:
     for code, name, make in LAYOUTS:
         await tk.catalog.create_layout(SYSTEM, LayoutIn(code=code, name=name, seats=make()))
     await _fares(tk, today)
+    await _finance(tk)
     for route, layout, service, departs, weekdays in TIMETABLES:
         await tk.catalog.add_timetable(
             SYSTEM,
@@ -250,6 +251,21 @@ def resident_id(body17: str) -> str:
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     total = sum(int(d) * w for d, w in zip(body17, weights, strict=True))
     return body17 + "10X98765432"[total % 11]
+
+
+async def _finance(tk: TicketingService) -> None:
+    """Commission on rail and coach tickets and insurance, the railway on deposit, and
+    blank ticket and insurance stock (insurance forms low, to show the alert)."""
+    await tk.finance.set_policy(SYSTEM, None, "rail", 10, 0)
+    await tk.finance.set_policy(SYSTEM, None, "coach", 50, 0)
+    await tk.finance.set_policy(SYSTEM, "cr", "rail", 15, 100)
+    await tk.finance.set_policy(SYSTEM, None, "insurance", 300, 0)
+    await tk.deposits.open_or_set(SYSTEM, "cr", alert_below_fen=5_000_000)
+    await tk.deposits.top_up(SYSTEM, "cr", 20_000_000, "DEMO-TT-0001")
+    await tk.stock.create(SYSTEM, "cr-blank", "blank_ticket", "cr", "铁路空白车票", 50)
+    await tk.stock.receive(SYSTEM, "cr-blank", 500, "A00000001", "A00000500")
+    await tk.stock.create(SYSTEM, "insurance", "insurance", None, "乘意险保单", 50)
+    await tk.stock.receive(SYSTEM, "insurance", 40, "P0000001", "P0000040")
 
 
 async def _orders(tk: TicketingService, today: date) -> None:

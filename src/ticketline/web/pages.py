@@ -26,6 +26,7 @@ NAV = (
     ("/work-orders", "Work orders", Perm.WORKORDERS_READ),
     ("/kb", "Knowledge base", Perm.KB_READ),
     ("/admin/catalog", "Catalog", Perm.TICKETING_READ),
+    ("/finance", "Finance", Perm.FINANCE_READ),
     ("/admin/staff", "Staff", Perm.STAFF_READ),
     ("/admin/extensions", "Extensions", Perm.STAFF_READ),
     ("/calls", "Call detail records", Perm.CDR_READ),

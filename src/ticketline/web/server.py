@@ -13,6 +13,7 @@ from ticketline import __version__
 from ticketline.web.auth import build_auth_router, install_auth, principal_from_connection
 from ticketline.web.context import WebContext
 from ticketline.web.errors import install_error_handlers
+from ticketline.web.finance_pages import build_finance_pages_router
 from ticketline.web.pages import build_pages_router
 from ticketline.web.realtime import build_realtime_router
 from ticketline.web.service_pages import build_service_pages_router
@@ -34,6 +35,7 @@ def create_web_app(ctx: WebContext) -> FastAPI:
     app.include_router(build_pages_router(ctx))
     app.include_router(build_service_pages_router(ctx))
     app.include_router(build_ticketing_pages_router(ctx))
+    app.include_router(build_finance_pages_router(ctx))
     app.include_router(
         build_realtime_router(ctx.hub, lambda ws: principal_from_connection(ctx, ws))
     )
