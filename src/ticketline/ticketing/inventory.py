@@ -56,9 +56,11 @@ def _mask(value: int) -> ColumnElement[int]:
     return literal(value, BigInteger)
 
 
-def is_free(mask: int) -> ColumnElement[bool]:
-    """SQL condition: the seat has none of the legs of `mask` taken."""
-    return TripSeat.legs.op("&")(_mask(mask)) == 0
+def is_free(mask: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """SQL condition: the seat has none of the legs of `mask` (a value or a BigInteger
+    bound parameter) taken."""
+    bits = _mask(mask) if isinstance(mask, int) else mask
+    return TripSeat.legs.op("&")(bits) == 0
 
 
 @dataclass(frozen=True)
