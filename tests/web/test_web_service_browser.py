@@ -107,6 +107,9 @@ async def test_an_agent_works_a_complaint_and_the_customer_rates_it(
     await status.get_by_test_id("status-rate").click()
     await expect(status.get_by_test_id("status-thanks")).to_be_visible()
     assert (await live_app.workorders.by_code(code)).satisfaction == 5
+    await status.get_by_test_id("language").select_option("en")  # no login needed
+    await expect(status.get_by_role("heading", name="Where is my case?")).to_be_visible()
+    await expect(status.get_by_test_id("status-code")).to_have_value(code)  # link kept
 
 
 async def test_the_customers_page_links_to_the_work_order(
