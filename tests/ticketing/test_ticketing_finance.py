@@ -206,6 +206,8 @@ async def test_finance_reports_and_manual_entries_over_http(client: httpx.AsyncC
     assert refused.status_code == 403
     rent = {"code": "rent", "kind": "cost", "name_zh": "房租", "name_en": "Rent"}
     assert (await client.post(f"{base}/categories", json=rent, headers=admin)).status_code == 201
+    again = await client.post(f"{base}/categories", json=rent, headers=admin)
+    assert (again.status_code, again.json()["code"]) == (409, "catalog_code_taken")
     booked = {"category": "ticket_sales", "amount_fen": 100, "day": day}
     by_hand = await client.post(f"{base}/entries", json=booked, headers=admin)
     assert by_hand.status_code == 422

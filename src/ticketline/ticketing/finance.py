@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketline.admin import audit
 from ticketline.admin.security import Actor
 from ticketline.core.clock import Clock
-from ticketline.core.errors import Conflict, InvalidInput
+from ticketline.core.errors import InvalidInput
 from ticketline.db.session import Database
 from ticketline.ticketing.catalog import by_code
+from ticketline.ticketing.errors import CodeTaken
 from ticketline.ticketing.models import Operator, Route, Trip
 from ticketline.ticketing.order_models import (
     CommissionPolicy,
@@ -260,10 +261,6 @@ class FinanceService:
         self.clock = clock
         self.zone = zone
 
-    async def install_defaults(self) -> None:
-        async with self.db.transaction() as session:
-            await install_categories(session)
-
     async def policies(self) -> list[tuple[CommissionPolicy, str | None]]:
         async with self.db.sessions() as session:
             rows = await session.execute(
@@ -327,7 +324,7 @@ class FinanceService:
         now = self.clock.now()
         async with self.db.transaction() as session:
             if await session.get(FinanceCategory, code) is not None:
-                raise Conflict(f"code: category {code!r} exists", details={"field": "code"})
+                raise CodeTaken(f"code: category {code!r} exists", details={"field": "code"})
             category = FinanceCategory(
                 code=code, kind=kind, name_zh=name_zh, name_en=name_en, system=False
             )

@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ticketline.admin import audit
 from ticketline.admin.security import Actor
 from ticketline.core.clock import Clock
-from ticketline.core.errors import Conflict, InvalidInput
+from ticketline.core.errors import InvalidInput
 from ticketline.db.session import Database
 from ticketline.ticketing.catalog import by_code
-from ticketline.ticketing.errors import CatalogNotFound, StockExhausted
+from ticketline.ticketing.errors import CatalogNotFound, CodeTaken, StockExhausted
 from ticketline.ticketing.events import StockLow
 from ticketline.ticketing.models import Operator, Route, Trip
 from ticketline.ticketing.order_models import StockItem, StockMovement, Ticket
@@ -115,9 +115,9 @@ class StockService:
                 None if operator is None else await by_code(session, Operator, operator, "operator")
             )
             if await session.scalar(select(StockItem.id).where(StockItem.code == code)):
-                raise Conflict(f"code: stock {code!r} exists", details={"field": "code"})
+                raise CodeTaken(f"code: stock {code!r} exists", details={"field": "code"})
             if await _item_for(session, kind, carrier.id if carrier else None):
-                raise Conflict("kind: this stock is already tracked", details={"field": "kind"})
+                raise CodeTaken("kind: this stock is already tracked", details={"field": "kind"})
             item = StockItem(
                 code=code,
                 kind=kind,
