@@ -17,6 +17,7 @@ from ticketline.admin.security import SYSTEM, Actor
 from ticketline.app import Application
 from ticketline.core.clock import FixedClock
 from ticketline.core.errors import InvalidInput
+from ticketline.ticketing.deposits import DepositService
 from ticketline.ticketing.errors import StockExhausted
 from ticketline.ticketing.events import StockLow
 from ticketline.ticketing.schemas import ChangeIn, ChangeQuoteIn, PaymentIn, RefundIn
@@ -43,6 +44,16 @@ async def _policies(app: Application) -> None:
     await finance.set_policy(FINANCE, None, "insurance", 200, 0)  # 20 % of the premium
 
 
+async def _on_deposit_with_commission(app: Application) -> DepositService:
+    """The policies above, and the line's carrier on deposit with 5,000 yuan."""
+    await _policies(app)
+    await app.ticketing.install_defaults()
+    deposits = app.ticketing.deposits
+    await deposits.open_or_set(FINANCE, "crh", 0)
+    await deposits.top_up(FINANCE, "crh", 500_000, None)
+    return deposits
+
+
 def _totals(report: list[object]) -> dict[str, int]:
     return {t.code: t.amount_fen for t in report if t.amount_fen}  # type: ignore[attr-defined]
 
@@ -50,11 +61,7 @@ def _totals(report: list[object]) -> dict[str, int]:
 async def test_issuing_books_sales_costs_and_the_commission_as_profit(
     application: Application, line: Line
 ) -> None:
-    await _policies(application)
-    deposits = application.ticketing.deposits
-    await application.ticketing.install_defaults()
-    await deposits.open_or_set(FINANCE, "crh", 0)
-    await deposits.top_up(FINANCE, "crh", 500_000, None)
+    deposits = await _on_deposit_with_commission(application)
     code = await _issued(application, line, 2, insurance=True)
 
     report = await application.ticketing.finance.report(TODAY, TODAY)
@@ -77,11 +84,7 @@ async def test_issuing_books_sales_costs_and_the_commission_as_profit(
 async def test_a_refund_reverses_the_sale_and_the_carrier_keeps_its_fee(
     application: Application, line: Line, clock: FixedClock
 ) -> None:
-    await _policies(application)
-    deposits = application.ticketing.deposits
-    await application.ticketing.install_defaults()
-    await deposits.open_or_set(FINANCE, "crh", 0)
-    await deposits.top_up(FINANCE, "crh", 500_000, None)
+    deposits = await _on_deposit_with_commission(application)
     code = await _issued(application, line, 2)
     first = (await application.ticketing.orders.view(code)).tickets[0].id
     clock.set(DEPARTS - timedelta(hours=30))  # a 10 % fee
@@ -238,11 +241,7 @@ async def test_finance_reports_and_manual_entries_over_http(client: httpx.AsyncC
 async def test_a_change_moves_the_sale_and_the_carrier_is_paid_the_difference_and_fee(
     application: Application, line: Line, clock: FixedClock
 ) -> None:
-    await _policies(application)
-    deposits = application.ticketing.deposits
-    await application.ticketing.install_defaults()
-    await deposits.open_or_set(FINANCE, "crh", 0)
-    await deposits.top_up(FINANCE, "crh", 500_000, None)
+    deposits = await _on_deposit_with_commission(application)
     code = await _issued(application, line, 1)
     clock.set(DEPARTS - timedelta(hours=30))  # 5 % for a later date
     ask = ChangeQuoteIn(trip_id=line.trips[1], class_code="first")
