@@ -176,6 +176,25 @@ async def test_reordered_packets_are_played_in_order(engine: MediaEngine, peer: 
     assert heard == [p.payload for p in packets]
 
 
+async def test_a_talk_spurt_marker_does_not_change_what_is_played(
+    engine: MediaEngine, peer: RtpPeer
+) -> None:
+    session = await engine.open_session()
+    frames = tone_frames(700, 4)
+    packets = [
+        RtpPacket(0, 200 + i, 160 * i, 9, g711.ulaw_encode(frames[i].tobytes()), marker=i == 2)
+        for i in range(4)
+    ]
+    heard = []
+    for count, packet in enumerate(packets, 1):
+        peer.send_raw(packet.serialize(), session.local_address)
+        await wait_for(lambda count=count: session.stats.rx_packets == count)
+        engine.tick()
+        heard.append(session.rx_frame)
+    assert heard == [p.payload for p in packets]
+    assert session.stats.rx_wrong_type == 0
+
+
 async def test_rfc4733_digit_is_reported_once_despite_repeated_end_packets(
     engine: MediaEngine, peer: RtpPeer
 ) -> None:

@@ -4,7 +4,8 @@ The tables are built once from the classic Sun/CCITT reference algorithm (the
 same one `audioop` uses), so results equal `audioop.lin2ulaw`/`ulaw2lin` etc.
 bit for bit, without depending on `audioop` (removed in Python 3.13).
 Encoding indexes a 65536-entry table by the int16 sample viewed as uint16;
-decoding indexes a 256-entry table. Transcoding µ-law <-> A-law is a 256-byte
+decoding indexes a 256-entry table. Lookups use `ndarray.take`, about twice
+as fast as fancy indexing here. Transcoding µ-law <-> A-law is a 256-byte
 `bytes.translate` table (decode then re-encode).
 """
 
@@ -78,42 +79,42 @@ ALAW_SILENCE = 0xD5
 
 def ulaw_encode_array(samples: Pcm) -> Codes:
     """Encode an int16 array to µ-law codes."""
-    return ULAW_ENCODE[np.asarray(samples, dtype=np.int16).view(np.uint16)]
+    return ULAW_ENCODE.take(np.asarray(samples, dtype=np.int16).view(np.uint16))
 
 
 def alaw_encode_array(samples: Pcm) -> Codes:
     """Encode an int16 array to A-law codes."""
-    return ALAW_ENCODE[np.asarray(samples, dtype=np.int16).view(np.uint16)]
+    return ALAW_ENCODE.take(np.asarray(samples, dtype=np.int16).view(np.uint16))
 
 
 def ulaw_decode_array(codes: bytes | Codes) -> Pcm:
     """Decode µ-law codes (bytes or uint8 array) to an int16 array."""
-    return ULAW_DECODE[_as_codes(codes)]
+    return ULAW_DECODE.take(_as_codes(codes))
 
 
 def alaw_decode_array(codes: bytes | Codes) -> Pcm:
     """Decode A-law codes (bytes or uint8 array) to an int16 array."""
-    return ALAW_DECODE[_as_codes(codes)]
+    return ALAW_DECODE.take(_as_codes(codes))
 
 
 def ulaw_encode(pcm: bytes) -> bytes:
     """Encode little-endian int16 PCM bytes to µ-law bytes."""
-    return ULAW_ENCODE[_as_uint16(pcm)].tobytes()
+    return ULAW_ENCODE.take(_as_uint16(pcm)).tobytes()
 
 
 def alaw_encode(pcm: bytes) -> bytes:
     """Encode little-endian int16 PCM bytes to A-law bytes."""
-    return ALAW_ENCODE[_as_uint16(pcm)].tobytes()
+    return ALAW_ENCODE.take(_as_uint16(pcm)).tobytes()
 
 
 def ulaw_decode(codes: bytes) -> bytes:
     """Decode µ-law bytes to little-endian int16 PCM bytes."""
-    return ULAW_DECODE[_as_codes(codes)].astype("<i2", copy=False).tobytes()
+    return ULAW_DECODE.take(_as_codes(codes)).astype("<i2", copy=False).tobytes()
 
 
 def alaw_decode(codes: bytes) -> bytes:
     """Decode A-law bytes to little-endian int16 PCM bytes."""
-    return ALAW_DECODE[_as_codes(codes)].astype("<i2", copy=False).tobytes()
+    return ALAW_DECODE.take(_as_codes(codes)).astype("<i2", copy=False).tobytes()
 
 
 def transcode_ulaw_to_alaw(codes: bytes) -> bytes:

@@ -40,6 +40,7 @@ class MixGroup:
         self.members: dict[str, MediaSession] = {}
         self._mixer = Mixer()
         self._simple = False
+        self._pair: tuple[MediaSession, ...] = ()
 
     def add(
         self,
@@ -80,11 +81,18 @@ class MixGroup:
         self._simple = len(self.members) == 2 and all(
             p.mode is PartyMode.NORMAL and not p.muted for p in parties
         )
+        self._pair = tuple(self.members.values()) if self._simple else ()
 
     def tick(self) -> None:
         """Set every member's `mix_out` for this tick."""
         if self._simple:
-            a, b = self.members.values()
+            a, b = self._pair
+            if a.payload_type == b.payload_type:
+                if b.rx_frame is not None:
+                    a.mix_out = b.rx_frame
+                if a.rx_frame is not None:
+                    b.mix_out = a.rx_frame
+                return
             if b.rx_frame is not None:
                 a.mix_out = recode(b.rx_frame, b.payload_type, a.payload_type)
             if a.rx_frame is not None:

@@ -51,12 +51,12 @@ def check_codec(payload_type: int) -> int:
 def encode(pcm: Pcm, payload_type: int) -> bytes:
     """G.711-encode int16 samples for the payload type."""
     table = _ENCODE_TABLE[payload_type]
-    return table[np.asarray(pcm, dtype=np.int16).view(np.uint16)].tobytes()
+    return table.take(np.asarray(pcm, dtype=np.int16).view(np.uint16)).tobytes()
 
 
 def decode(payload: bytes, payload_type: int) -> Pcm:
     """G.711-decode a payload to int16 samples."""
-    return DECODE_TABLE[payload_type][np.frombuffer(payload, dtype=np.uint8)]
+    return DECODE_TABLE[payload_type].take(np.frombuffer(payload, dtype=np.uint8))
 
 
 @dataclass(eq=False)

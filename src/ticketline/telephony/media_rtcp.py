@@ -57,18 +57,23 @@ class RtcpState:
     def on_rtp(self, seq: int, timestamp: int, arrival: float) -> None:
         """Account one received audio packet."""
         self.received += 1
-        if self._base < 0:
+        top = self._max
+        if top >= 0 and (seq - top) & 0xFFFF == 1:
+            self._max = top + 1  # the next packet in order: the usual case, kept short
+        elif self._base < 0:
             self._base = self._max = seq
         else:
-            extended = self._max + ((seq - self._max + 0x8000) & 0xFFFF) - 0x8000
-            if extended > self._max:
+            extended = top + ((seq - top + 0x8000) & 0xFFFF) - 0x8000
+            if extended > top:
                 self._max = extended
-        transit = arrival * CLOCK_RATE - timestamp
+        transit = arrival * 8000 - timestamp  # CLOCK_RATE, written out: runs per packet
         last = self._last_transit
         self._last_transit = transit
         if last is not None:
-            delta = abs(transit - last)
-            if delta < CLOCK_RATE * 10:  # a timestamp jump is a new talk spurt, not jitter
+            delta = transit - last
+            if delta < 0:
+                delta = -delta
+            if delta < 80000:  # 10 s: a timestamp jump is a new talk spurt, not jitter
                 self.jitter += (delta - self.jitter) / 16
 
     @property

@@ -137,7 +137,7 @@ class MediaSession:
         self._rtp: asyncio.DatagramTransport | None = None
         self._rtcp_transport: asyncio.DatagramTransport | None = None
         self._rtcp_remote: Address | None = None
-        self._rx_ssrc: bytes = b""
+        self._rx_ssrc = -1
         self._rx_next = -1
         self._jitter: JitterBuffer | None = None
         self._playout = bytearray()
@@ -208,17 +208,22 @@ class MediaSession:
         if len(data) < 13 or data[0] != 0x80:
             self._slow_path(data)
             return
-        payload_type = data[1] & 0x7F
-        if payload_type != self.payload_type:
-            self._other_type(payload_type, data)
-            return
-        seq = data[2] << 8 | data[3]
-        self.rtcp.on_rtp(seq, int.from_bytes(data[4:8]), time.monotonic())
-        if seq != self._rx_next or self._jitter is not None or data[8:12] != self._rx_ssrc:
+        # One C call reads the whole fixed header; a fraction of slicing it field by field.
+        _, payload_type, seq, timestamp, ssrc = _HEADER.unpack_from(data)
+        if payload_type != self.payload_type:  # the marker bit set, or another type
+            payload_type &= 0x7F
+            if payload_type != self.payload_type:
+                self._other_type(payload_type, data)
+                return
+        self.rtcp.on_rtp(seq, timestamp, time.monotonic())
+        if seq != self._rx_next or self._jitter is not None or ssrc != self._rx_ssrc:
             self._slow_path(data)
             return
         self._rx_next = (seq + 1) & 0xFFFF
-        self._queue_audio(data[12:])
+        playout = self._playout
+        playout += data[12:]
+        if len(playout) > MAX_PLAYOUT:
+            self._trim_playout()
 
     def _other_type(self, payload_type: int, data: bytes) -> None:
         if payload_type == self.dtmf_payload_type and self.dtmf_payload_type is not None:
@@ -260,18 +265,21 @@ class MediaSession:
         self.stats.rx_late += self._jitter.stats.late - late_before
 
     def _release(self, packet: RtpPacket) -> None:
-        self._rx_ssrc = packet.ssrc.to_bytes(4, "big")
+        self._rx_ssrc = packet.ssrc
         self.rtcp.remote_ssrc = packet.ssrc
         self._rx_next = (packet.sequence + 1) & 0xFFFF
         self._queue_audio(packet.payload)
 
     def _queue_audio(self, payload: bytes) -> None:
+        self._playout += payload
+        if len(self._playout) > MAX_PLAYOUT:
+            self._trim_playout()
+
+    def _trim_playout(self) -> None:
         playout = self._playout
-        playout += payload
-        if len(playout) > MAX_PLAYOUT:
-            drop = len(playout) - KEEP_PLAYOUT
-            del playout[:drop]
-            self.stats.rx_dropped += drop
+        drop = len(playout) - KEEP_PLAYOUT
+        del playout[:drop]
+        self.stats.rx_dropped += drop
 
     def rtcp_received(self, data: bytes, addr: Address) -> None:
         """Handle one datagram from the RTCP socket (only from the latched peer's host)."""
@@ -299,13 +307,18 @@ class MediaSession:
     def tick_rx(self) -> None:
         """Take this tick's received frame (or None) from the playout buffer."""
         playout = self._playout
-        if len(playout) < FRAME and self._jitter is not None:
+        if self._jitter is not None and len(playout) < FRAME:
             for ready in self._jitter.flush():  # stop waiting for what has not come
                 self._release(ready)
             self._jitter = None
-        if len(playout) >= FRAME:
-            self.rx_frame = bytes(playout[:FRAME])
-            del playout[:FRAME]
+        queued = len(playout)
+        if queued >= FRAME:
+            if queued == FRAME:  # the usual case: one packet in, one frame out
+                self.rx_frame = bytes(playout)
+                playout.clear()
+            else:
+                self.rx_frame = bytes(playout[:FRAME])
+                del playout[:FRAME]
             if self.inband_dtmf:
                 self._detect_inband(self.rx_frame)
         else:
@@ -336,8 +349,11 @@ class MediaSession:
         if payload is None:
             payload = self.mix_out or SILENCE_PAYLOAD[self.payload_type]
         self.tx_frame = payload
-        second = self.payload_type | (0x80 if self._marker else 0)
-        self._marker = False
+        second = self.payload_type
+        if self._marker:
+            second |= 0x80
+            self._marker = False
+        # pack + concatenation is cheaper here than pack_into a reused bytearray (measured).
         self._send(_HEADER.pack(0x80, second, self._seq, self._ts, self.ssrc) + payload)
         self._seq = (self._seq + 1) & 0xFFFF
         self._ts = (self._ts + FRAME) & 0xFFFFFFFF
