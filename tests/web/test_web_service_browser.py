@@ -5,12 +5,13 @@ supervisor finds, reads and edits an article."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Route, expect
 
 from tests.web.browser import open_signed_in
 from ticketline.admin.security import SYSTEM
@@ -124,6 +125,30 @@ async def test_the_customers_page_links_to_the_work_order(
     await expect(page.get_by_test_id("wo-code")).to_have_text(code)
     await page.get_by_test_id("wo-customer").click()
     await expect(page.get_by_test_id("customer-title")).to_have_text("周芸")
+
+
+async def test_a_customer_clicked_while_a_search_is_loading_still_opens(
+    served: str, browser: Browser, live_app: Application
+) -> None:
+    code = await _complaint(live_app)
+    page = await open_signed_in(browser, served, "agent2", "/customers", "customers")
+    await page.get_by_test_id("customer-query").fill(PHONE)
+    await page.get_by_test_id("customer-query").press("Enter")
+    customer = page.get_by_role("link", name="周芸")
+    await expect(customer).to_have_count(1)
+
+    async def slow_search(route: Route) -> None:
+        await asyncio.sleep(1.5)
+        await route.continue_()
+
+    await page.route(lambda url: "/api/crm/customers?" in url, slow_search)
+    await page.get_by_test_id("customer-query").press("Enter")  # answered only later
+    await customer.click()
+    work_orders = page.get_by_test_id("customer-work-orders")
+    await expect(work_orders.get_by_role("link", name=code)).to_be_visible(timeout=1000)
+    await page.wait_for_timeout(2000)  # the slow search lands and leaves the record open
+    await expect(work_orders.get_by_role("link", name=code)).to_be_visible()
+    await expect(customer).to_have_count(1)
 
 
 async def test_a_supervisor_finds_reads_and_edits_an_article(served: str, browser: Browser) -> None:

@@ -20,6 +20,24 @@
     }));
   };
 
+  // Reads the user asks for (a search, opening a record) are never dropped while another
+  // request is under way, unlike writes: each kind of read keeps only its latest answer, so
+  // a slow older one cannot overwrite it. Use as a component method: `latest: tlLatest()`,
+  // then `this.latest("record", () => api(...), (value) => { ... })`.
+  window.tlLatest = function () {
+    const asked = {};
+    return async function (kind, load, apply) {
+      const ticket = (asked[kind] = (asked[kind] || 0) + 1);
+      this.error = "";
+      try {
+        const value = await load();
+        if (asked[kind] === ticket) apply(value);
+      } catch (e) {
+        if (asked[kind] === ticket) this.error = e.message;
+      }
+    };
+  };
+
   // A file as the multipart field `file` (the browser writes the boundary).
   window.tlUpload = async function (path, file) {
     const form = new FormData();

@@ -18,6 +18,7 @@
       error: "",
       notice: "",
       busy: false,
+      latest: window.tlLatest(),
       canDial: document.body.dataset.canDial === "1",
 
       async init() {
@@ -33,10 +34,10 @@
         try { await work(); } catch (e) { this.error = e.message; } finally { this.busy = false; }
       },
       search(page) {
-        return this.run(async () => {
-          const q = this.query.trim();
-          const found = await api("GET", "/api/crm/customers?size=" + PAGE + "&page=" + page +
-            (q ? "&q=" + encodeURIComponent(q) : ""));
+        const q = this.query.trim();
+        const path = "/api/crm/customers?size=" + PAGE + "&page=" + page +
+          (q ? "&q=" + encodeURIComponent(q) : "");
+        return this.latest("search", () => api("GET", path), (found) => {
           this.results = found.items;
           this.total = found.total;
           this.page = found.page;
@@ -48,12 +49,12 @@
         return phone ? phone.number : "";
       },
       open(id) {
-        return this.run(async () => {
-          const customer = await api("GET", "/api/crm/customers/" + encodeURIComponent(id));
-          const [timeline, workOrders] = await Promise.all([
-            api("GET", "/api/crm/customers/" + encodeURIComponent(id) + "/timeline?size=30"),
-            api("GET", "/api/workorders?size=20&customer_id=" + encodeURIComponent(id)),
-          ]);
+        const path = "/api/crm/customers/" + encodeURIComponent(id);
+        return this.latest("record", () => Promise.all([
+          api("GET", path),
+          api("GET", path + "/timeline?size=30"),
+          api("GET", "/api/workorders?size=20&customer_id=" + encodeURIComponent(id)),
+        ]), ([customer, timeline, workOrders]) => {
           this.customer = customer;
           this.timeline = timeline;
           this.workOrders = workOrders.items;

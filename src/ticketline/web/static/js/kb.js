@@ -34,6 +34,7 @@
       draft: null,
       error: "",
       busy: false,
+      latest: window.tlLatest(),
 
       async init() {
         const params = new URLSearchParams(location.search);
@@ -48,11 +49,10 @@
         try { await work(); } catch (e) { this.error = e.message; } finally { this.busy = false; }
       },
       browse(page) {
-        return this.run(async () => {
-          const query = new URLSearchParams({ page: page, size: PAGE });
-          if (this.category) query.set("category", this.category);
-          if (this.language) query.set("language", this.language);
-          const found = await api("GET", "/api/kb/articles?" + query);
+        const query = new URLSearchParams({ page: page, size: PAGE });
+        if (this.category) query.set("category", this.category);
+        if (this.language) query.set("language", this.language);
+        return this.latest("list", () => api("GET", "/api/kb/articles?" + query), (found) => {
           this.articles = found.items;
           this.categories = found.categories;
           this.total = found.total;
@@ -64,15 +64,14 @@
       find() {
         const q = this.query.trim();
         if (!q) { this.error = window.TL_TEXT.emptyQuery; return; }
-        return this.run(async () => {
-          const query = new URLSearchParams({ q: q, limit: 20 });
-          if (this.language) query.set("language", this.language);
-          this.hits = await api("GET", "/api/kb/search?" + query);
-        });
+        const query = new URLSearchParams({ q: q, limit: 20 });
+        if (this.language) query.set("language", this.language);
+        return this.latest("list", () => api("GET", "/api/kb/search?" + query),
+          (hits) => { this.hits = hits; });
       },
       read(id) {
-        return this.run(async () => {
-          this.article = await api("GET", "/api/kb/articles/" + enc(id));
+        return this.latest("record", () => api("GET", "/api/kb/articles/" + enc(id)), (article) => {
+          this.article = article;
           this.versions = [];
           this.draft = null;
           history.replaceState(null, "", "/kb?id=" + enc(id));

@@ -38,6 +38,7 @@
       attachments: [],
       error: "",
       busy: false,
+      latest: window.tlLatest(),
 
       async init() {
         const params = new URLSearchParams(location.search);
@@ -74,8 +75,7 @@
         return "/api/workorders?" + paging + (query.toString() ? "&" + query : "");
       },
       search(page) {
-        return this.run(async () => {
-          const found = await api("GET", this.listPath(page));
+        return this.latest("search", () => api("GET", this.listPath(page)), (found) => {
           this.results = found.items;
           this.total = found.total;
           this.page = found.page;
@@ -94,9 +94,8 @@
         history.replaceState(null, "", "/work-orders" + (query.toString() ? "?" + query : ""));
       },
       open(code) {
-        return this.run(async () => {
-          this.show(await api("GET", "/api/workorders/by-code/" + enc(code)));
-        });
+        return this.latest("record", () => api("GET", "/api/workorders/by-code/" + enc(code)),
+          (order) => this.show(order));
       },
       show(order) {
         if (!this.order || this.order.id !== order.id) this.loadAttachments(order.id);
