@@ -1,6 +1,6 @@
 """Concurrent bridged, recorded G.711 calls on one core; prints CPU per call, loss and pacing.
 
-    uv run python bench/bench_media_calls.py --calls 500 --seconds 10 [--no-record]
+    uv run python bench/bench_media_calls.py --calls 500 --seconds 10 --rt [--no-record] [--burst]
 
 The server (the real `MediaEngine`, uvloop, pinned to CPU 0) bridges the two
 legs of every call and records each call to a stereo WAV; a second process
@@ -88,6 +88,9 @@ def main() -> None:
     parser.add_argument("--rt", action="store_true", help="real-time scheduling (root)")
     parser.add_argument("--cpu", type=int, default=0, help="pin the server here; -1: do not pin")
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument(
+        "--burst", action="store_true", help="every phone sends at the same instant (worst case)"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-media-"))
     ctx = mp.get_context("fork")
@@ -101,7 +104,7 @@ def main() -> None:
     _, digits_in = ctx.Pipe()
     sender = ctx.Process(
         target=run_sender,
-        args=(sock, ports, WARMUP_S + args.seconds + 0.5, None, digits_in, args.rt),
+        args=(sock, ports, WARMUP_S + args.seconds + 0.5, None, digits_in, args.rt, args.burst),
     )
     sender.start()
     pin(1)
@@ -126,6 +129,8 @@ def report(args: argparse.Namespace, figures: dict[str, float], received: object
     got = received.ssrc.size
     cpu = figures["cpu"]
     print(f"calls: {args.calls} bridged{'' if args.no_record else ' + recorded'} (2 legs each)")
+    arrivals = "in one burst per 20 ms" if args.burst else "spread over each 20 ms"
+    print(f"phones' packets arrive {arrivals}")
     print(f"server CPU: {cpu * 100:.1f}% of one core = {cpu * 100 / args.calls:.3f}% per call")
     print(f"  -> about {int(args.calls / max(cpu, 1e-9))} calls per core at this load")
     busy = figures["busy"] * 100

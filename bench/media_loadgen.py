@@ -25,6 +25,7 @@ from ticketline.media.g711 import ulaw_encode_array
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 HEADER = struct.Struct("!BBHII")
 FRAME_S = 0.020
+SLOTS = 10  # phones' send instants, spread over each 20 ms frame
 
 
 def pin(cpu: int) -> None:
@@ -77,8 +78,14 @@ def run_sender(
     plan: DigitPlan | None,
     result_pipe: object,
     rt: bool = False,
+    burst: bool = False,
 ) -> None:
-    """Send one RTP packet per port every 20 ms (and RFC 4733 digits per the plan)."""
+    """Send one RTP packet per port every 20 ms (and RFC 4733 digits per the plan).
+
+    Phones run on their own clocks, so their packets reach a server spread over
+    the 20 ms: stream i sends in slot i % SLOTS of each frame. `burst` sends every
+    stream at the same instant instead (the worst case, not what real phones do).
+    """
     pin(1)
     realtime(rt)
     payloads = voice_payloads()
@@ -86,32 +93,46 @@ def run_sender(
     stamps = [0] * len(ports)
     trains: dict[int, list[bytes]] = {}
     sent_digits: list[tuple[int, float]] = []
+    slots = 1 if burst else SLOTS
+    groups = [list(enumerate(ports))[slot::slots] for slot in range(slots)]
     start = time.monotonic()
     ticks = int(seconds / FRAME_S)
     for tick in range(ticks):
-        due = start + tick * FRAME_S
-        delay = due - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
         for index in plan.presses.get(tick, ()) if plan else ():
             sender = DtmfSender(ssrc=index + 1, payload_type=101)
             packets = sender.packets("5", seqs[index], stamps[index])
             trains[index] = [p.serialize() for p in packets]
         payload = payloads[tick % len(payloads)]
-        for index, port in enumerate(ports):
-            train = trains.get(index)
-            if train:
-                data = train.pop(0)
-                if data[1] & 0x80:  # marker: the press starts now
-                    sent_digits.append((index, time.time()))
-                if not train:
-                    del trains[index]
-            else:
-                data = HEADER.pack(0x80, 0, seqs[index], stamps[index], index + 1) + payload
-            seqs[index] = (seqs[index] + 1) & 0xFFFF
-            stamps[index] = (stamps[index] + 160) & 0xFFFFFFFF
-            sock.sendto(data, ("127.0.0.1", port))
+        for slot, group in enumerate(groups):
+            delay = start + (tick + slot / slots) * FRAME_S - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            _send_slot(sock, group, payload, seqs, stamps, trains, sent_digits)
     result_pipe.send(sent_digits)  # type: ignore[attr-defined]
+
+
+def _send_slot(
+    sock: socket.socket,
+    group: list[tuple[int, int]],
+    payload: bytes,
+    seqs: list[int],
+    stamps: list[int],
+    trains: dict[int, list[bytes]],
+    sent_digits: list[tuple[int, float]],
+) -> None:
+    for index, port in group:
+        train = trains.get(index)
+        if train:
+            data = train.pop(0)
+            if data[1] & 0x80:  # marker: the press starts now
+                sent_digits.append((index, time.time()))
+            if not train:
+                del trains[index]
+        else:
+            data = HEADER.pack(0x80, 0, seqs[index], stamps[index], index + 1) + payload
+        seqs[index] = (seqs[index] + 1) & 0xFFFF
+        stamps[index] = (stamps[index] + 160) & 0xFFFFFFFF
+        sock.sendto(data, ("127.0.0.1", port))
 
 
 @dataclass
