@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.async_api import Browser, Route, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from tests.web.browser import open_signed_in
 from ticketline.admin.security import SYSTEM
@@ -113,13 +113,18 @@ async def test_an_agent_works_a_complaint_and_the_customer_rates_it(
     await expect(status.get_by_test_id("status-code")).to_have_value(code)  # link kept
 
 
+async def _customer_search(browser: Browser, served: str) -> Page:
+    page = await open_signed_in(browser, served, "agent2", "/customers", "customers")
+    await page.get_by_test_id("customer-query").fill(PHONE)
+    await page.get_by_test_id("customer-query").press("Enter")
+    return page
+
+
 async def test_the_customers_page_links_to_the_work_order(
     served: str, browser: Browser, live_app: Application
 ) -> None:
     code = await _complaint(live_app)
-    page = await open_signed_in(browser, served, "agent2", "/customers", "customers")
-    await page.get_by_test_id("customer-query").fill(PHONE)
-    await page.get_by_test_id("customer-query").press("Enter")
+    page = await _customer_search(browser, served)
     await page.get_by_role("link", name="周芸").click()
     await page.get_by_test_id("customer-work-orders").get_by_role("link", name=code).click()
     await expect(page.get_by_test_id("wo-code")).to_have_text(code)
@@ -131,9 +136,7 @@ async def test_a_customer_clicked_while_a_search_is_loading_still_opens(
     served: str, browser: Browser, live_app: Application
 ) -> None:
     code = await _complaint(live_app)
-    page = await open_signed_in(browser, served, "agent2", "/customers", "customers")
-    await page.get_by_test_id("customer-query").fill(PHONE)
-    await page.get_by_test_id("customer-query").press("Enter")
+    page = await _customer_search(browser, served)
     customer = page.get_by_role("link", name="周芸")
     await expect(customer).to_have_count(1)
 
