@@ -4,6 +4,7 @@ issues with a low alert, and SMS reminders of credit falling due."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -165,6 +166,19 @@ async def test_stock_input_is_checked(application: Application, line: Line) -> N
     with pytest.raises(InvalidInput, match="note"):
         await stock.count(FINANCE, "ins", 5, " ")
     assert (await stock.items())[0].on_hand == 0
+
+
+async def test_two_first_writes_of_a_default_commission_leave_one_default(
+    application: Application,
+) -> None:
+    finance = application.ticketing.finance
+    await asyncio.gather(
+        finance.set_policy(FINANCE, None, "coach", 10, 0),
+        finance.set_policy(FINANCE, None, "coach", 20, 0),
+    )
+    defaults = [p for p, operator in await finance.policies() if p.product == "coach"]
+    assert len(defaults) == 1
+    assert defaults[0].percent in (10, 20)
 
 
 async def _reminders(app: Application, code: str) -> list[Any]:

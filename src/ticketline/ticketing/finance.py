@@ -17,6 +17,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ticketline.admin import audit
@@ -274,6 +275,14 @@ class FinanceService:
         self, actor: Actor, operator: str | None, product: str, percent: int, fixed_fen: int
     ) -> CommissionPolicy:
         _check_policy(operator, product, percent, fixed_fen)
+        try:
+            return await self._write_policy(actor, operator, product, percent, fixed_fen)
+        except IntegrityError:  # a concurrent first write of the same scope won: update it
+            return await self._write_policy(actor, operator, product, percent, fixed_fen)
+
+    async def _write_policy(
+        self, actor: Actor, operator: str | None, product: str, percent: int, fixed_fen: int
+    ) -> CommissionPolicy:
         now = self.clock.now()
         async with self.db.transaction() as session:
             operator_id = None

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -178,6 +179,14 @@ class CommissionPolicy(Base):
     __tablename__ = "tk_commission_policy"
     __table_args__ = (
         UniqueConstraint("operator_id", "product", name="uq_tk_commission_policy_scope"),
+        # The constraint above lets PostgreSQL hold two defaults (NULLs are distinct).
+        Index(
+            "uq_tk_commission_policy_default",
+            "product",
+            unique=True,
+            sqlite_where=text("operator_id IS NULL"),
+            postgresql_where=text("operator_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
