@@ -39,7 +39,7 @@ class MixGroup:
         self.id = group_id
         self.members: dict[str, MediaSession] = {}
         self._mixer = Mixer()
-        self._simple = False
+        # The two members of a plain two-party bridge (no mixing needed), else empty.
         self._pair: tuple[MediaSession, ...] = ()
 
     def add(
@@ -78,14 +78,14 @@ class MixGroup:
 
     def _refresh(self) -> None:
         parties = self._mixer.parties.values()
-        self._simple = len(self.members) == 2 and all(
+        simple = len(self.members) == 2 and all(
             p.mode is PartyMode.NORMAL and not p.muted for p in parties
         )
-        self._pair = tuple(self.members.values()) if self._simple else ()
+        self._pair = tuple(self.members.values()) if simple else ()
 
     def tick(self) -> None:
         """Set every member's `mix_out` for this tick."""
-        if self._simple:
+        if self._pair:
             a, b = self._pair
             if a.payload_type == b.payload_type:
                 if b.rx_frame is not None:
