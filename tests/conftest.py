@@ -123,7 +123,8 @@ async def database(db_url: str) -> AsyncIterator[Database]:
 
 
 def make_settings(db_url: str, var_dir: Path) -> Settings:
-    return Settings(database_url=db_url, var_dir=var_dir)
+    # In process: these tests step the engine and read its sessions directly.
+    return Settings(database_url=db_url, var_dir=var_dir, media_process=False)
 
 
 @pytest.fixture

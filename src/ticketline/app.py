@@ -65,7 +65,9 @@ from ticketline.telephony import api as telephony_api
 from ticketline.telephony.b2bua import B2bua
 from ticketline.telephony.cdr import CdrRecorder
 from ticketline.telephony.control import CallControl
+from ticketline.telephony.media_client import RemoteMedia
 from ticketline.telephony.media_engine import MediaEngine
+from ticketline.telephony.media_plane import MediaPlane
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
@@ -104,7 +106,7 @@ class Application:
     cdr: CdrRecorder
     notify: NotifyService
     outbox: OutboxWorker
-    media: MediaEngine
+    media: MediaPlane
     recordings: RecordingStore
     sip: SipServer
     control: CallControl
@@ -235,6 +237,16 @@ class Application:
         await self.db.dispose()
 
 
+def build_media(settings: Settings) -> MediaPlane:
+    """The media plane: a supervised process of its own, or this process's engine."""
+    ports = PortRange(settings.rtp_port_first, settings.rtp_port_last)
+    if settings.media_process:
+        return RemoteMedia(
+            settings.sip_host, ports, settings.effective_moh_dir, realtime=settings.media_realtime
+        )
+    return MediaEngine(settings.sip_host, ports, settings.effective_moh_dir)
+
+
 def build_application(settings: Settings, clock: Clock | None = None) -> Application:
     """Construct the services for `settings`; nothing is started or migrated here."""
     clock = clock or SystemClock()
@@ -262,11 +274,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     )
     ticketing = TicketingService(db, clock, bus, settings.zone, order_policy)
     wire_ticketing_sms(bus, notify, order_policy)
-    media = MediaEngine(
-        settings.sip_host,
-        PortRange(settings.rtp_port_first, settings.rtp_port_last),
-        settings.effective_moh_dir,
-    )
+    media = build_media(settings)
     recordings = RecordingStore(db, clock, settings.effective_recordings_dir, settings.zone)
     timeline = TimelineRecorder(db, clock)
     subscribe_timeline(bus, timeline)

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     alert_wrap_up_seconds: int = Field(180, ge=10, le=24 * 3600)
     alert_on_call_seconds: int = Field(1800, ge=10, le=24 * 3600)
     alert_ringing_seconds: int = Field(45, ge=5, le=3600)
+    # The media plane (RTP, the 20 ms clock, mixing, recording) in a process of its own,
+    # so web requests cannot delay its packets; false keeps it in the serving process.
+    media_process: bool = True
+    media_realtime: bool = False  # the media process asks for SCHED_FIFO (needs root)
     rtp_port_first: int = Field(20000, ge=1024, le=65535)
     rtp_port_last: int = Field(29999, ge=1024, le=65535)
     recordings_dir: Path | None = None  # default: var_dir / "recordings"

@@ -20,6 +20,7 @@ TRUNK_IP = "127.0.0.2"
 
 
 async def start_sip_app(db_url: str, var_dir: Path, **settings: object) -> Application:
+    settings.setdefault("media_process", False)  # the tests read the engine's sessions
     app = build_application(
         Settings(database_url=db_url, var_dir=var_dir, sip_port=0, **settings),  # type: ignore[arg-type]
         clock=SystemClock(),

@@ -34,12 +34,15 @@ EVENTS = (ev.CallRinging, ev.CallAnswered, ev.DtmfReceived, ev.PlaybackFinished,
           ev.LegBridged, ev.RecordingFinished, ev.CallEnded)  # fmt: skip
 
 
-@pytest.fixture
-async def app(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Application]:
+@pytest.fixture(params=[False, True], ids=["media-inline", "media-process"])
+async def app(
+    sqlite_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Application]:
     ports = random_range(200)
     application = await start_sip_app(
-        sqlite_url, tmp_path / "var", rtp_port_first=ports.first, rtp_port_last=ports.last
-    )
+        sqlite_url, tmp_path / "var", rtp_port_first=ports.first, rtp_port_last=ports.last,
+        media_process=request.param,
+    )  # fmt: skip
     await application.media.start()
     yield application
     await application.control.close()

@@ -148,12 +148,15 @@ class World:
         assert failures == []
 
 
-@pytest.fixture
-async def world(sqlite_url: str, tmp_path: Path) -> AsyncIterator[World]:
+@pytest.fixture(params=[False, True], ids=["media-inline", "media-process"])
+async def world(
+    sqlite_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[World]:
     ports = random_range(200)
     app = await start_sip_app(
-        sqlite_url, tmp_path / "var", rtp_port_first=ports.first, rtp_port_last=ports.last
-    )
+        sqlite_url, tmp_path / "var", rtp_port_first=ports.first, rtp_port_last=ports.last,
+        media_process=request.param,
+    )  # fmt: skip
     await app.media.start()
     test_world = World(app, tmp_path)
 

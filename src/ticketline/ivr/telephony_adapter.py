@@ -111,7 +111,7 @@ class ChannelSession:
             try:
                 await self.channel.collect_digits(0, 1, seconds, seconds, "")
             finally:
-                result = engine.stop_recording(recorder)
+                result = await engine.end_recording(recorder)
             self._check()
             pcm = await asyncio.to_thread(read_wav, result.path)
         return pcm.astype("<i2").tobytes()

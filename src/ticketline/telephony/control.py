@@ -36,7 +36,8 @@ from ticketline.telephony.control_events import (
     LegUnbridged,
     SnoopStarted,
 )
-from ticketline.telephony.media_engine import MediaEngine
+from ticketline.telephony.media_client import MediaUnavailable
+from ticketline.telephony.media_plane import MediaPlane
 from ticketline.telephony.media_player import tone_audio
 from ticketline.telephony.media_ports import NoPortsAvailable
 from ticketline.telephony.recordings import RecordingStore
@@ -45,6 +46,7 @@ from ticketline.telephony.server import IncomingCall, SipServer
 log = logging.getLogger(__name__)
 
 IncomingHandler = Callable[[Channel, IncomingCall], Awaitable[None]]
+MEDIA_FAILURE = "media_failure"
 SNOOP_MODES = {"listen": PartyMode.LISTEN, "whisper": PartyMode.WHISPER, "barge": PartyMode.NORMAL}
 
 
@@ -70,7 +72,7 @@ class CallControl:
 
     def __init__(
         self,
-        engine: MediaEngine,
+        engine: MediaPlane,
         sip: SipServer,
         bus: EventBus,
         recordings: RecordingStore,
@@ -85,6 +87,7 @@ class CallControl:
         self._bridges: dict[str, _Bridge] = {}
         self._handler: IncomingHandler | None = None
         self._tasks: set[asyncio.Task[object]] = set()
+        engine.failure_listeners.append(self._media_failed)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -99,6 +102,11 @@ class CallControl:
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    def _media_failed(self) -> None:
+        """The media process died: its calls cannot go on, end them (CDR: media_failure)."""
+        for channel in list(self.channels.values()):
+            self._spawn(channel.hangup(MEDIA_FAILURE))
 
     async def close(self) -> None:
         """Hang up every channel and wait for the events to go out."""
@@ -117,8 +125,8 @@ class CallControl:
     async def _incoming(self, incoming: IncomingCall) -> None:
         try:
             channel = await self.adopt(incoming.leg)
-        except NoPortsAvailable:
-            log.warning("refusing a call: %s", "no free RTP port pair")
+        except (NoPortsAvailable, MediaUnavailable) as exc:
+            log.warning("refusing a call: %s", exc)
             await incoming.leg.reject(503)
             return
         self.publish(CallRinging(channel.call_id, channel.id, incoming.caller, incoming.did))
@@ -150,7 +158,7 @@ class CallControl:
                 target, control_sdp.offer(session), caller_id, call=call, role=role, trunk=trunk
             )
         except BaseException:
-            self.engine.close_session(session)
+            await self.engine.end_session(session)
             raise
         channel = Channel(self, leg, session)
         self.channels[channel.id] = channel

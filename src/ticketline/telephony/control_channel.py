@@ -39,8 +39,9 @@ from ticketline.telephony.events import (
     LegSdpChanged,
 )
 from ticketline.telephony.media_ops import DigitsResult
+from ticketline.telephony.media_plane import RecordingHandle
 from ticketline.telephony.media_player import Audio, tone_audio
-from ticketline.telephony.media_recorder import Recorder
+from ticketline.telephony.media_recorder import RecordingResult
 from ticketline.telephony.media_session import MediaSession, PlayOutcome
 from ticketline.telephony.recordings import RecordingInfo
 
@@ -65,7 +66,7 @@ class Channel:
         self.session = session
         self.held = False
         self.muted = False
-        self.recorder: Recorder | None = None
+        self.recorder: RecordingHandle | None = None
         self._recording_started: datetime | None = None
         self._ended = asyncio.Event()
         session.digit_listeners.append(self._digit)
@@ -188,7 +189,7 @@ class Channel:
 
     # -- recording ----------------------------------------------------------------------
 
-    def record(self, path: str | PathLike[str] | None = None, channels: int = 2) -> Recorder:
+    def record(self, path: str | PathLike[str] | None = None, channels: int = 2) -> RecordingHandle:
         """Record this leg: stereo has this leg's voice left and what it hears right."""
         if self.ended:
             raise ChannelError(f"leg {self.id} has ended")
@@ -214,13 +215,10 @@ class Channel:
         recorder, self.recorder = self.recorder, None
         if recorder is None:
             return None
-        result = self.control.engine.stop_recording(recorder)
+        result = await self.control.engine.end_recording(recorder)
         return await self._store(result)
 
-    async def _store(self, result: object) -> RecordingInfo:
-        from ticketline.telephony.media_recorder import RecordingResult
-
-        assert isinstance(result, RecordingResult)
+    async def _store(self, result: RecordingResult) -> RecordingInfo:
         started = self._recording_started or self.control.clock.now()
         info = await self.control.recordings.add(result, self.call_id, started, self.id)
         self.control.publish(
@@ -334,7 +332,7 @@ class Channel:
     async def finish(self, cause: str, by: str) -> None:
         """Release media, store an open recording, announce the end (called once)."""
         recorder, self.recorder = self.recorder, None
-        results = self.control.engine.close_session(self.session)
+        results = await self.control.engine.end_session(self.session)
         for result in results:
             if recorder is not None and result.path == recorder.path:
                 try:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from ticketline.core.ids import new_id
 from ticketline.media.mixer import PartyMode
 from ticketline.telephony.media_mixing import MixGroup
 from ticketline.telephony.media_moh import MohLibrary
+from ticketline.telephony.media_plane import RecordingHandle
 from ticketline.telephony.media_player import PromptLibrary
 from ticketline.telephony.media_ports import PortAllocator, PortRange, open_endpoint
 from ticketline.telephony.media_recorder import Recorder, RecordingResult
@@ -69,6 +71,7 @@ class MediaEngine:
         self._group_list: list[MixGroup] = []
         self._group_of: dict[str, MixGroup] = {}
         self._task: asyncio.Task[None] | None = None
+        self.failure_listeners: list[Callable[[], None]] = []  # never called: no process to lose
 
     # -- lifecycle ------------------------------------------------------------
 
@@ -140,6 +143,10 @@ class MediaEngine:
             self._session_list = list(self.sessions.values())
         return finished
 
+    async def end_session(self, session: MediaSession) -> list[RecordingResult]:
+        """`close_session`, as the media plane protocol has it."""
+        return self.close_session(session)
+
     # -- mixing ---------------------------------------------------------------
 
     def join(
@@ -202,6 +209,12 @@ class MediaEngine:
         if recorder in recorder.session.recorders:
             recorder.session.recorders.remove(recorder)
         return recorder.finish()
+
+    async def end_recording(self, recording: RecordingHandle) -> RecordingResult:
+        """`stop_recording`, as the media plane protocol has it."""
+        if not isinstance(recording, Recorder):
+            raise TypeError(f"not a recording of this engine: {recording!r}")
+        return self.stop_recording(recording)
 
     # -- the clock ------------------------------------------------------------
 
