@@ -1,15 +1,19 @@
-"""Media pacing while the web side of the same process is busy.
+"""Media pacing while the web side of the same installation is busy.
 
     uv run python bench/bench_media_web.py --calls 200 --rps 50 --seconds 10 --rt
+    uv run python bench/bench_media_web.py --calls 200 --rps 50 --seconds 10 --rt --media inline
 
-The server is the whole installation in one process, as `ticketline serve` runs
-it today: the demo on a temporary SQLite database, its web app under uvicorn and
-its own `MediaEngine` (uvloop, pinned to CPU 0) bridging and recording `--calls`
-calls. Beside the RTP load (CPU 1), a client process sends `--rps` API requests a
-second with a bearer token (customer search, work order list, knowledge base
-search, timetable stations), open loop, and reports their latency. Figures: the
-pacing of what the server sends (as in bench_media_calls.py), once without and
-once with the web load, and the web latency.
+The server is the whole installation, as `ticketline serve` runs it: the demo on
+a temporary SQLite database, its web app under uvicorn, and its media plane
+bridging and recording `--calls` calls, pinned to CPU 0. With `--media process`
+(the default, as `serve` does) the media plane is the supervised media process
+and only it gets real-time scheduling with `--rt`; with `--media inline` it is
+the serving process's own `MediaEngine` (uvloop), all in one process. Beside the
+RTP load (CPU 1), a client process sends `--rps` API requests a second with a
+bearer token (customer search, work order list, knowledge base search, timetable
+stations), open loop, and reports their latency. Figures: the pacing of what the
+server sends (as in bench_media_calls.py), once without and once with the web
+load, and the web latency.
 """
 
 from __future__ import annotations
@@ -51,8 +55,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def serve(conn: Connection, calls: int, folder: Path) -> None:
+async def serve(conn: Connection, calls: int, folder: Path, media: str, rt: bool) -> None:
     settings = Settings(
+        media_process=media == "process",
+        media_realtime=rt,
         database_url=f"sqlite+aiosqlite:///{folder / 'demo.db'}",
         var_dir=folder / "var",
         rtp_port_first=40000,
@@ -62,12 +68,12 @@ async def serve(conn: Connection, calls: int, folder: Path) -> None:
     await upgrade(app.db)
     await seed_demo(app)
     engine = app.media
+    await engine.start()
     sessions = [await engine.open_session() for _ in range(2 * calls)]
     for index in range(calls):
         caller, agent = sessions[2 * index], sessions[2 * index + 1]
         engine.bridge(caller, agent)
         engine.start_recording(caller, folder / "rec" / f"{index}.wav")
-    await engine.start()
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app.web_app(), host="127.0.0.1", port=port, log_level="warning")
@@ -86,11 +92,11 @@ async def serve(conn: Connection, calls: int, folder: Path) -> None:
     await app.close()
 
 
-def server_main(conn: Connection, calls: int, folder: Path, rt: bool) -> None:
+def server_main(conn: Connection, calls: int, folder: Path, media: str, rt: bool) -> None:
     pin(0)
-    realtime(rt)
+    realtime(rt and media == "inline")  # else only the media process is real-time
     uvloop.install()
-    asyncio.run(serve(conn, calls, folder))
+    asyncio.run(serve(conn, calls, folder, media, rt))
 
 
 def web_load(base: str, rps: float, seconds: float, out: Connection) -> None:
@@ -141,11 +147,12 @@ def main() -> None:
     parser.add_argument("--rps", type=float, default=50.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rt", action="store_true", help="real-time scheduling (root)")
+    parser.add_argument("--media", choices=("process", "inline"), default="process")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-media-web-"))
     ctx = mp.get_context("fork")
     ours, theirs = ctx.Pipe()
-    server = ctx.Process(target=server_main, args=(theirs, args.calls, folder, args.rt))
+    server = ctx.Process(target=server_main, args=(theirs, args.calls, folder, args.media, args.rt))
     server.start()
     ports, web_port = ours.recv()
     sock = load_socket()
@@ -156,7 +163,8 @@ def main() -> None:
     pin(1)
     realtime(args.rt)
     receive(sock, WARMUP_S)
-    print(f"{args.calls} bridged, recorded calls in the process that serves the web side")
+    where = "a media process" if args.media == "process" else "the process serving the web"
+    print(f"{args.calls} bridged, recorded calls in {where}")
     measure(sock, args.seconds, "no web load")
     web_in, web_out = ctx.Pipe()
     base = f"http://127.0.0.1:{web_port}"

@@ -64,6 +64,7 @@ class _Link:
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count(1)
         self.closed = asyncio.Event()
+        self._closing = False
         self._task = asyncio.get_running_loop().create_task(self._read(reader), name="media-link")
 
     def send(self, message: Message, blob: bytes = b"") -> None:
@@ -89,7 +90,8 @@ class _Link:
                 else:
                     self._reply(message)
         except (asyncio.IncompleteReadError, ConnectionError, ProtocolError) as exc:
-            log.warning("media process connection ended: %r", exc)
+            if not self._closing:
+                log.warning("media process connection ended: %r", exc)
         finally:
             self.closed.set()
             self._writer.close()
@@ -110,6 +112,7 @@ class _Link:
             future.set_exception(ValueError(str(message["error"])))
 
     async def close(self) -> None:
+        self._closing = True
         self._writer.close()
         with contextlib.suppress(Exception):
             await self._task
