@@ -489,7 +489,7 @@ class RemoteMedia:
         return key
 
     async def clock_stats(self) -> Message:
-        """The worker's media clock figures (ticks, late ticks, busy seconds, sessions)."""
+        """The worker's figures: its clock (ticks, late ticks, busy seconds) and what is open."""
         result: Message = await self.request({"op": "clock"})
         return result
 

@@ -281,6 +281,9 @@ class MediaWorker:
             "busy_seconds": clock.busy_seconds,
             "max_tick_seconds": clock.max_tick_seconds,
             "sessions": len(self.engine.sessions),
+            "ports_in_use": self.engine.ports.in_use,
+            "recorders": len(self.engine.recorders),
+            "groups": len(self.engine.groups),
         }
 
 
