@@ -506,6 +506,7 @@ class RemoteMedia:
             {"op": "open", "sid": session_id, "pt": payload_type, "dtmf": dtmf_payload_type}
         )
         session = RemoteSession(self, session_id, str(opened["host"]), int(opened["port"]))
+        session.ssrc = int(opened["ssrc"])
         if (payload_type, dtmf_payload_type) != (0, 101):
             MediaSession.set_codec(session, payload_type, dtmf_payload_type)
         self.sessions[session_id] = session

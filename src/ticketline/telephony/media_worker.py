@@ -158,7 +158,7 @@ class MediaWorker:
         )
         session.digit_listeners.append(self._digit)
         host, port = session.local_address
-        return {"host": host, "port": port}
+        return {"host": host, "port": port, "ssrc": session.ssrc}
 
     def _digit(self, session: MediaSession, digit: str, via: str) -> None:
         session.digits.clear()  # the caller's type-ahead lives in call control
