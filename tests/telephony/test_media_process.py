@@ -22,8 +22,9 @@ from tests.telephony.test_control_calls import caller
 from ticketline.app import Application
 from ticketline.core.paging import PageRequest
 from ticketline.media.tones import tone
-from ticketline.telephony import cdr
+from ticketline.telephony import cdr, media_client
 from ticketline.telephony import control_events as ev
+from ticketline.telephony.calls import LegFailed
 from ticketline.telephony.control_channel import Channel
 from ticketline.telephony.media_client import RemoteMedia
 from ticketline.telephony.media_player import Audio
@@ -128,3 +129,22 @@ async def test_closing_the_application_stops_the_media_process(app: Application)
     assert media.pid is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+async def test_while_the_media_process_restarts_new_calls_fail_with_503(
+    app: Application, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    media = media_of(app)
+    monkeypatch.setattr(media_client, "RESTART_DELAYS", (3.0,))
+    pid = media.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    await wait_for(lambda: not media.running, timeout=5)
+    with pytest.raises(LegFailed) as failed:
+        await app.control.dial("sip:agent@127.0.0.1:5999", role="agent")
+    assert failed.value.status == 503
+    assert app.control.channels == {}
+    await wait_for(lambda: media.running, timeout=10)
+    session = await media.open_session()
+    assert session.local_address[1] in range(media.port_range.first, media.port_range.last + 1)
+    await media.end_session(session)

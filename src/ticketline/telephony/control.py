@@ -151,8 +151,15 @@ class CallControl:
         role: str = "callee",
         trunk: str | None = None,
     ) -> Channel:
-        """Call `target` with our media; returns at once (ringing): `await wait_answered()`."""
-        session = await self.engine.open_session()
+        """Call `target` with our media; returns at once (ringing): `await wait_answered()`.
+
+        No media for the call (ports exhausted, media process down) fails like an
+        unreachable target: LegFailed 503, which every caller of dial handles.
+        """
+        try:
+            session = await self.engine.open_session()
+        except (NoPortsAvailable, MediaUnavailable) as exc:
+            raise LegFailed(503, f"no media: {exc}") from exc
         try:
             leg = await self.sip.dial(
                 target, control_sdp.offer(session), caller_id, call=call, role=role, trunk=trunk
