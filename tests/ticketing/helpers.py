@@ -1,4 +1,5 @@
-"""A small real catalog for ticketing tests: one rail line A-B-C-D and its trips."""
+"""A small real catalog for ticketing tests: one rail line A-B-C-D and its trips, and a
+hall with numbered stalls and a standing (general-admission) section."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from ticketline.ticketing.models import Route, Trip
 from ticketline.ticketing.schemas import (
     BookingIn,
     DistanceFareIn,
+    FareIn,
     LayoutIn,
     OperatorIn,
+    QuotaIn,
     RouteIn,
     SeatIn,
     StationIn,
@@ -115,6 +118,51 @@ async def build_line(
     return Line(trips, first_day)
 
 
+VENUE_PRICES = {"stalls": 48000, "ga": 8000}
+
+
+async def build_venue(
+    service: TicketingService, first_day: date, *, standing: int = 5, days: int = 2
+) -> Line:
+    """A hall (doors DOR, end END): 8 numbered stalls seats and `standing` general-admission
+    places; a show at 19:30 every day from `first_day`."""
+    await service.install_defaults()
+    await service.catalog.create_operator(
+        SYSTEM, OperatorIn(code="hall", name_zh="音乐厅", name_en="Concert Hall", product="event")
+    )
+    for code, zh, en in (("DOR", "音乐厅·入场", "doors"), ("END", "音乐厅·散场", "end")):
+        await service.catalog.create_station(
+            SYSTEM, StationIn(code=code, name_zh=zh, name_en=en, city="北京", pinyin="yin yue ting")
+        )
+    stops = [StopIn(station="DOR", arrive_min=0, depart_min=0, km=0)]
+    stops.append(StopIn(station="END", arrive_min=120, depart_min=120, km=0))
+    await service.catalog.create_route(
+        SYSTEM, RouteIn(code="HALL", operator="hall", name="音乐厅", product="event", stops=stops)
+    )
+    quota = QuotaIn(class_code="ga", section="standing", places=standing)
+    layout = LayoutIn(code="hall", name="音乐厅", seats=seats(2, "stalls", "S"), quotas=[quota])
+    await service.catalog.create_layout(SYSTEM, layout)
+    for class_code, amount in VENUE_PRICES.items():
+        fare = FareIn(route="HALL", class_code=class_code, from_station="DOR", to_station="END",
+                      amount_fen=amount)  # fmt: skip
+        await service.fares.set_fare(SYSTEM, fare)
+    await service.catalog.add_timetable(
+        SYSTEM,
+        TimetableIn(route="HALL", layout="hall", service="GALA", departs_local="19:30",
+                    valid_from=first_day, valid_to=first_day + timedelta(days=days - 1)),
+    )  # fmt: skip
+    async with service.db.sessions() as session:
+        trips = list(
+            await session.scalars(
+                select(Trip.id)
+                .join(Route, Route.id == Trip.route_id)
+                .where(Route.code == "HALL")
+                .order_by(Trip.service_date)
+            )
+        )
+    return Line(trips, first_day)
+
+
 def resident_id(body17: str) -> str:
     """A resident ID with the right check digit, for test passengers."""
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -127,6 +175,12 @@ PASSENGERS = (
     ("李四", resident_id("31010419851120456")),
     ("王五", resident_id("44030520100101789")),
 )
+
+
+def standing(trip_id: str, count: int = 1, **changes: object) -> BookingIn:
+    """A booking of general-admission places at the hall of `build_venue`."""
+    hall = {"from_station": "DOR", "to_station": "END", "class_code": "ga"}
+    return booking(trip_id, count, **(hall | changes))
 
 
 def booking(trip_id: str, count: int = 1, **changes: object) -> BookingIn:

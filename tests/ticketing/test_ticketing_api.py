@@ -142,3 +142,97 @@ async def test_the_demo_catalog_answers_the_questions_callers_ask(
         params={"from": "BDK", "to": "SJK", "date": day},
     )
     assert [t["product"] for t in coaches.json()] == ["coach", "coach"]
+
+
+async def _issued_order(client: httpx.AsyncClient, agent: dict[str, str], trip: str, n: int) -> str:
+    body = {
+        "trip_id": trip,
+        "from_station": "BJP",
+        "to_station": "SHH",
+        "class_code": "second",
+        "passengers": [{"name": PASSENGERS[0][0], "id_number": PASSENGERS[0][1]}],
+        "contact_name": "张三",
+        "contact_phone": "13800138000",
+    }
+    order = (await client.post("/api/ticketing/orders", headers=agent, json=body)).json()["order"]
+    code = order["code"]
+    pay = {"amount_fen": order["total_fen"], "method": "cash", "key": f"gate-pay-{n:04d}"}
+    assert (await client.post(f"/api/ticketing/orders/{code}/payments", headers=agent,
+                              json=pay)).status_code == 200  # fmt: skip
+    assert (await client.post(f"/api/ticketing/orders/{code}/issue", headers=agent)).json()[
+        "state"
+    ] == "issued"
+    return code
+
+
+async def test_the_gate_checks_tickets_in_once(
+    client: httpx.AsyncClient, demo_app: Application
+) -> None:
+    line = await build_line(demo_app.ticketing, TOMORROW)
+    agent, admin = await bearer(client, "agent1"), await bearer(client, "admin")
+    staff = {"username": "auditor1", "display_name": "审计", "password": "Audit-pass-2026",
+             "roles": ["auditor"]}  # fmt: skip
+    assert (await client.post("/api/admin/staff", json=staff, headers=admin)).status_code == 201
+    auditor = await bearer(client, "auditor1", "Audit-pass-2026")
+    code = await _issued_order(client, agent, line.trips[0], 1)
+    refused = await client.post(f"/api/ticketing/orders/{code}/use", headers=auditor)
+    assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied")
+    used = await client.post(f"/api/ticketing/orders/{code}/use", headers=agent)
+    assert used.status_code == 200, used.text
+    assert used.json()["state"] == "used"
+    last = used.json()["log"][-1]
+    assert (last["action"], last["from_state"], last["to_state"]) == ("use", "issued", "used")
+    assert last["details"]["trip"].startswith("G1 11-23 08:00")
+    again = await client.post(f"/api/ticketing/orders/{code}/use", headers=agent)
+    assert (again.status_code, again.json()["code"]) == (409, "ticket_not_usable")
+    assert again.json()["details"]["reason"] == "already_used"
+    body = {"expected_refund_fen": 0, "method": "cash", "key": "gate-refund-0"}
+    refund = await client.post(f"/api/ticketing/orders/{code}/refund", headers=agent, json=body)
+    assert (refund.status_code, refund.json()["code"]) == (409, "not_allowed_by_rules")
+    audit = await client.get(
+        "/api/admin/audit", headers=admin, params={"entity_type": "tk_order", "entity_id": code}
+    )
+    assert "order.use" in {e["action"] for e in audit.json()["items"]}
+
+
+async def test_the_gate_admits_picked_up_tickets_and_refuses_the_rest(
+    client: httpx.AsyncClient, demo_app: Application
+) -> None:
+    line = await build_line(demo_app.ticketing, TOMORROW)
+    agent, admin = await bearer(client, "agent1"), await bearer(client, "admin")
+    api = "/api/ticketing/orders"
+
+    picked = await _issued_order(client, agent, line.trips[0], 1)
+    (sms,) = [
+        m for m in await demo_app.notify.outbox(ref=picked) if m.template_key == "order.issued"
+    ]
+    pickup = {"pickup_code": sms.body.split("取票密码")[1][:8]}
+    assert (await client.post(f"{api}/{picked}/pickup", headers=agent, json=pickup)).json()[
+        "state"
+    ] == "picked_up"
+    assert (await client.post(f"{api}/{picked}/use", headers=agent)).json()["state"] == "used"
+
+    unpaid = await client.post(api, headers=agent, json={
+        "trip_id": line.trips[0], "from_station": "BJP", "to_station": "TJP",
+        "class_code": "second", "contact_name": "李四", "contact_phone": "13800138001",
+        "passengers": [{"name": PASSENGERS[1][0], "id_number": PASSENGERS[1][1]}],
+    })  # fmt: skip
+    refunded = await _issued_order(client, agent, line.trips[0], 2)
+    quote = (await client.get(f"{api}/{refunded}/refund-quote", headers=agent)).json()
+    body = {"expected_refund_fen": quote["refund_fen"], "method": "cash", "key": "gate-refund-1"}
+    assert (await client.post(f"{api}/{refunded}/refund", headers=agent, json=body)).json()[
+        "state"
+    ] == "refunded"
+    cancelled_trip = await _issued_order(client, agent, line.trips[1], 3)
+    cancel = await client.post(f"/api/ticketing/trips/{line.trips[1]}/cancel", headers=admin)
+    assert cancel.status_code == 204
+    for code, reason in (
+        (unpaid.json()["order"]["code"], "not_issued"),
+        (refunded, "refunded"),
+        (cancelled_trip, "trip_cancelled"),
+    ):
+        refused = await client.post(f"{api}/{code}/use", headers=agent)
+        assert (refused.status_code, refused.json()["code"]) == (409, "ticket_not_usable"), code
+        assert refused.json()["details"]["reason"] == reason
+        state = (await client.get(f"{api}/{code}", headers=agent)).json()["state"]
+        assert state != "used"

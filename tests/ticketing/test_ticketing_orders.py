@@ -19,6 +19,7 @@ from ticketline.ticketing.errors import (
     PickupCodeWrong,
     PickupLocked,
     SeatsUnavailable,
+    TicketNotUsable,
 )
 from ticketline.ticketing.identity import mainland_id_problem
 from ticketline.ticketing.order_models import Order
@@ -266,3 +267,27 @@ async def test_bad_seat_choices_name_the_field_and_book_nothing(
         await application.ticketing.orders.book(SYSTEM, booking(line.trips[0], 2, seats=seats))
     assert refused.value.details.get("field") == field
     assert await seats_left(application, line) == 20
+
+
+async def test_two_gates_checking_one_order_in_admit_it_once(
+    application: Application, line: Line
+) -> None:
+    tk = application.ticketing
+    booked = await tk.orders.book(SYSTEM, booking(line.trips[0]))
+    code = booked.order.code
+    with pytest.raises(TicketNotUsable) as early:
+        await tk.orders.use(SYSTEM, code)
+    assert early.value.details["reason"] == "not_issued"
+    pay = PaymentIn(amount_fen=booked.order.total_fen, method="cash", key="gate-0001")
+    await tk.payments.pay(SYSTEM, code, pay)
+    await tk.orders.issue(SYSTEM, code)
+    results = await asyncio.gather(
+        tk.orders.use(SYSTEM, code), tk.orders.use(SYSTEM, code), return_exceptions=True
+    )
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert len(refused) == 1
+    assert isinstance(refused[0], TicketNotUsable)
+    assert refused[0].details["reason"] == "already_used"
+    view = await tk.order_status(code)
+    assert view.state == "used"
+    assert [e.action for e in view.log].count("use") == 1

@@ -68,7 +68,7 @@ SAFE_FIELDS = frozenset(
         "text",
     }
 )
-ORDER_CLOSED = frozenset({"cancelled", "refunded", "picked_up", "expired", "voided"})
+ORDER_CLOSED = frozenset({"cancelled", "refunded", "picked_up", "used", "expired", "voided"})
 WORK_ORDER_CLOSED = frozenset({"resolved", "closed"})
 NO_STATE = frozenset({"PickupCodeResent"})
 
@@ -79,6 +79,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "OrderPaid": ("支付", "Order paid"),
     "OrderIssued": ("出票", "Tickets issued"),
     "OrderPickedUp": ("取票", "Tickets collected"),
+    "OrderUsed": ("检票", "Tickets used"),
     "OrderCancelled": ("取消订单", "Order cancelled"),
     "OrderRefunded": ("退票", "Order refunded"),
     "OrderChanged": ("改签", "Tickets changed"),

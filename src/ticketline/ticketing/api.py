@@ -147,7 +147,7 @@ def _catalog_routes(router: APIRouter, service: TicketingService) -> None:
     @router.post("/layouts", response_model=Created, status_code=201)
     async def layout(body: LayoutIn, who: Editor) -> Created:
         made = await catalog.create_layout(who.actor, body)
-        return Created(code=made.code, count=len(body.seats))
+        return Created(code=made.code, count=len(body.seats) + sum(q.places for q in body.quotas))
 
     @router.post("/timetables", response_model=Created, status_code=201)
     async def timetable(body: TimetableIn, who: Editor) -> Created:
@@ -247,6 +247,11 @@ def _order_routes(router: APIRouter, service: TicketingService) -> None:
     @router.post("/orders/{code}/pickup", response_model=OrderOut)
     async def pickup(code: str, body: PickupIn, who: Seller) -> OrderOut:
         return await orders.verify_pickup(who.actor, code, body.pickup_code)
+
+    @router.post("/orders/{code}/use", response_model=OrderOut)
+    async def use(code: str, who: Seller) -> OrderOut:
+        """Check the tickets in at the gate or the boarding door (检票), once."""
+        return await orders.use(who.actor, code)
 
     @router.post("/orders/{code}/resend-pickup", status_code=204)
     async def resend(code: str, who: Seller) -> None:

@@ -125,19 +125,22 @@ class CatalogService:
         return route
 
     async def create_layout(self, actor: Actor, data: LayoutIn) -> SeatLayout:
-        numbers = [s.seat_no for s in data.seats]
-        if len(set(numbers)) != len(numbers):
-            raise InvalidInput("seats", "seat numbers repeat")
+        """Record a layout: its numbered seats, and a place per general-admission quota."""
+        seats = layout_places(data)
         async with self.db.transaction() as session:
             await refuse_taken(session, SeatLayout, data.code)
             layout = SeatLayout(code=data.code, name=data.name)
             session.add(layout)
             await session.flush()
             await session.execute(
-                insert(LayoutSeat),
-                [{"layout_id": layout.id, **seat.model_dump()} for seat in data.seats],
+                insert(LayoutSeat), [{"layout_id": layout.id, **seat} for seat in seats]
             )
-            summary = {"code": data.code, "name": data.name, "seats": len(data.seats)}
+            summary = {
+                "code": data.code,
+                "name": data.name,
+                "seats": len(data.seats),
+                "quotas": [q.model_dump() for q in data.quotas],
+            }
             await self._audit(session, actor, "layout.create", layout.code, summary)
         return layout
 
@@ -183,7 +186,8 @@ class CatalogService:
         return made
 
     async def cancel_trip(self, actor: Actor, trip_id: str) -> Trip:
-        """Cancel one run; it disappears from search and its orders get a notice."""
+        """Cancel one run: it disappears from search, its tickets refund without a fee,
+        and TripCancelled is announced (no customer is texted yet: no one listens)."""
         async with self.db.transaction() as session:
             trip = await session.get(Trip, trip_id)
             if trip is None:
@@ -333,6 +337,40 @@ class CatalogService:
         )
 
 
+MAX_LAYOUT_PLACES = 10_000
+
+
+def layout_places(data: LayoutIn) -> list[dict[str, Any]]:
+    """The rows of a layout: its seats, then one unnumbered place per unit of quota.
+
+    A place's key starts with "~", which no seat number may hold, and is never shown.
+    A class is either numbered or general admission, so a booking in it gets what its
+    fare promises (a seat, or a place without one)."""
+    numbers = [s.seat_no for s in data.seats]
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("seats", "seat numbers repeat")
+    rows = [seat.model_dump() for seat in data.seats]
+    places = [quota for quota in data.quotas for _ in range(quota.places)]
+    rows += [
+        {"seat_no": f"~{n:05d}", "class_code": quota.class_code, "section": quota.section,
+         "row": 0, "position": "none", "numbered": False}
+        for n, quota in enumerate(places, start=1)
+    ]  # fmt: skip
+    if not rows:
+        raise InvalidInput("seats", "a layout needs seats or a general-admission quota")
+    if len(rows) > MAX_LAYOUT_PLACES:
+        raise InvalidInput("quotas", f"at most {MAX_LAYOUT_PLACES} seats and places in all")
+    kinds: dict[str, set[bool]] = {}
+    for row in rows:
+        kinds.setdefault(row["class_code"], set()).add(row["numbered"])
+    mixed = sorted(code for code, numbered in kinds.items() if len(numbered) > 1)
+    if mixed:
+        raise InvalidInput(
+            "quotas", f"class {mixed[0]} has numbered seats: general admission needs its own"
+        )
+    return rows
+
+
 def _trip_seat(trip_id: str, seat: LayoutSeat) -> dict[str, Any]:
     return {
         "trip_id": trip_id,
@@ -341,6 +379,7 @@ def _trip_seat(trip_id: str, seat: LayoutSeat) -> dict[str, Any]:
         "section": seat.section,
         "row": seat.row,
         "position": seat.position,
+        "numbered": seat.numbered,
         "legs": 0,
     }
 

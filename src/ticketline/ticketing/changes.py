@@ -159,7 +159,7 @@ class ChangeService:
         for j, seat, price in zip(plan.old, seats, plan.new_prices, strict=True):
             j.ticket.status = "changed"
             new_ticket = _moved_ticket(
-                j.ticket, request, seat.trip_seat_id, seat.claim_id, seat.seat_no, price
+                j.ticket, request, seat.trip_seat_id, seat.claim_id, seat.ticket_seat_no, price
             )
             session.add(new_ticket)
             moved.append((j.ticket, new_ticket))
@@ -184,14 +184,19 @@ class ChangeService:
             "trip_id": new.trip.id,
             "fee_fen": quote.fee_fen,
             "difference_fen": quote.difference_fen,
-            "seats": [s.seat_no for s in seats],
+            "seats": [s.place for s in seats],
         }
         await transition(session, order, "change", actor, now, details)
         return order, quote, alerts
 
 
 def _moved_ticket(
-    old: Ticket, request: SeatRequest, seat_id: int, claim_id: int, seat_no: str, price: int
+    old: Ticket,
+    request: SeatRequest,
+    seat_id: int,
+    claim_id: int,
+    seat_no: str | None,
+    price: int,
 ) -> Ticket:
     return Ticket(
         order_id=old.order_id,

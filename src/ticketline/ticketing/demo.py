@@ -1,5 +1,6 @@
 """Demo catalog: the Beijing-Shanghai rail line (8 stations), a coach operator with
-three routes, a theatre with a seat map, trips for the next 30 days, some orders.
+three routes, a theatre with a seat map and a standing (general-admission) section,
+trips for the next 30 days, some orders.
 
 Running it again changes nothing: existing codes are skipped, and trips and
 orders are only made when the catalog was new.
@@ -21,6 +22,7 @@ from ticketline.ticketing.schemas import (
     OperatorIn,
     PaymentIn,
     PromotionIn,
+    QuotaIn,
     RouteIn,
     SeatIn,
     StationIn,
@@ -159,6 +161,8 @@ LAYOUTS = (
     ("coach45", "宇通45座大巴", coach_seats),
     ("opera-hall", "国家大剧院歌剧院座位图", hall_seats),
 )
+# layout, class, section, places: sold without seat numbers
+QUOTAS = (("opera-hall", "ga", "standing", 60),)
 DISTANCE_FARES = (
     ("JH-HSR", "business", 500, 140),
     ("JH-HSR", "first", 500, 75),
@@ -167,7 +171,7 @@ DISTANCE_FARES = (
     ("SHK-TJK", "coach", 1000, 35),
     ("LLQ-CDK", "coach", 1000, 35),
 )
-SHOW_FARES = (("vip", 88000), ("stalls", 48000), ("balcony", 18000))
+SHOW_FARES = (("vip", 88000), ("stalls", 48000), ("balcony", 18000), ("ga", 8000))
 
 
 async def seed_ticketing(tk: TicketingService, today: date) -> bool:
@@ -198,7 +202,14 @@ async def seed_ticketing(tk: TicketingService, today: date) -> bool:
             ),
         )
     for code, name, make in LAYOUTS:
-        await tk.catalog.create_layout(SYSTEM, LayoutIn(code=code, name=name, seats=make()))
+        quotas = [
+            QuotaIn(class_code=cls, section=section, places=places)
+            for layout, cls, section, places in QUOTAS
+            if layout == code
+        ]
+        await tk.catalog.create_layout(
+            SYSTEM, LayoutIn(code=code, name=name, seats=make(), quotas=quotas)
+        )
     await _fares(tk, today)
     await _finance(tk)
     for route, layout, service, departs, weekdays in TIMETABLES:

@@ -52,6 +52,13 @@ class PickupLocked(TicketlineError):
     status = 423
 
 
+class TicketNotUsable(Conflict):
+    """The tickets cannot be checked in at the gate: already used, refunded, not issued
+    yet, or the trip is cancelled; `details.reason` says which."""
+
+    code = "ticket_not_usable"
+
+
 class NotAllowedByRules(Conflict):
     """The fee rules forbid this refund or change now (e.g. after departure)."""
 

@@ -64,6 +64,11 @@ class OrderPickedUp(OrderEvent):
 
 
 @dataclass(frozen=True)
+class OrderUsed(OrderEvent):
+    """The tickets were checked in at the gate or the boarding door (检票)."""
+
+
+@dataclass(frozen=True)
 class OrderCancelled(OrderEvent):
     """An unpaid order was cancelled or expired; `reason` says which."""
 
@@ -98,8 +103,10 @@ class PickupCodeResent(OrderEvent):
 
 @dataclass(frozen=True)
 class TripCancelled:
-    """The operator cancelled a trip; orders on it need a notice. Payload: trip id,
-    service code, service date (ISO)."""
+    """The operator cancelled a trip. Payload: trip id, service code, service date (ISO).
+
+    Nothing subscribes yet, so the customers of its orders get no SMS; the refund quote
+    says "trip cancelled: no fee" when they call (see refunds.py)."""
 
     trip_id: str
     service: str

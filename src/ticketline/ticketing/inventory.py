@@ -13,6 +13,11 @@ ascending id order, so transactions rarely wait on each other in a cycle; when t
 do, PostgreSQL's deadlock detector or the lock timeout aborts one and the caller
 retries. Releasing subtracts the mask the claim owns, guarded by the claim's own
 `released_at IS NULL`, so a double release changes nothing.
+
+A general-admission quota is the same thing: one unnumbered row per place, claimed
+and released exactly like a seat, so it can no more be oversold than a seat can,
+and a refund, cancel, expiry or change gives the place back by the same release.
+Only the seat map and choosing a seat ignore unnumbered rows.
 """
 
 from __future__ import annotations
@@ -90,11 +95,12 @@ class Candidate:
     row: int
     position: str
     legs: int
+    numbered: bool = True
 
 
 @dataclass(frozen=True)
 class ClaimedSeat:
-    """A seat an order now holds on the requested legs."""
+    """A seat (or general-admission place) an order now holds on the requested legs."""
 
     claim_id: int
     trip_seat_id: int
@@ -102,6 +108,17 @@ class ClaimedSeat:
     section: str
     row: int
     position: str
+    numbered: bool = True
+
+    @property
+    def ticket_seat_no(self) -> str | None:
+        """The seat number the ticket shows; None for a general-admission place."""
+        return self.seat_no if self.numbered else None
+
+    @property
+    def place(self) -> str:
+        """Where the passenger goes: the seat number, or the section of the place."""
+        return self.seat_no if self.numbered else self.section
 
 
 def gap_score(legs: int, mask: int, legs_total: int) -> tuple[int, int]:
@@ -162,6 +179,7 @@ async def candidates(session: AsyncSession, request: SeatRequest) -> list[Candid
             TripSeat.row,
             TripSeat.position,
             TripSeat.legs,
+            TripSeat.numbered,
         ).where(
             TripSeat.trip_id == request.trip_id,
             TripSeat.class_code == request.class_code,
@@ -211,7 +229,7 @@ async def _claim_chosen(
     """Exactly the seats chosen, in the passengers' order, or SeatsUnavailable naming
     the first one not free. Taken in id order, like allocated seats, so two bookings
     wanting overlapping seats lock them in the same order."""
-    free = {c.seat_no: c for c in await candidates(session, request)}
+    free = {c.seat_no: c for c in await candidates(session, request) if c.numbered}
     for i, seat_no in enumerate(request.seat_nos):
         if seat_no not in free:
             await _seat_not_free(session, request, i, seat_no)
@@ -226,15 +244,17 @@ async def _claim_chosen(
 async def _seat_not_free(
     session: AsyncSession, request: SeatRequest, index: int, seat_no: str
 ) -> NoReturn:
-    exists = await session.scalar(
-        select(TripSeat.id).where(
-            TripSeat.trip_id == request.trip_id,
-            TripSeat.class_code == request.class_code,
-            TripSeat.seat_no == seat_no,
-        )
+    in_class = (TripSeat.trip_id == request.trip_id, TripSeat.class_code == request.class_code)
+    numbered = await session.scalar(
+        select(TripSeat.numbered).where(*in_class, TripSeat.seat_no == seat_no)
     )
     field = f"seats.{index}"
-    if exists is None:
+    if not numbered:  # no such seat, or the hidden key of a general-admission place
+        kinds = set(await session.scalars(select(TripSeat.numbered).where(*in_class).distinct()))
+        if kinds == {False}:
+            raise InvalidInput(
+                "seats", f"{request.class_code} is general admission: there are no seats to choose"
+            )
         raise InvalidInput(field, f"no {request.class_code} seat {seat_no} on this trip")
     raise SeatsUnavailable(
         f"seat {seat_no} is already taken on this journey",
@@ -299,7 +319,7 @@ async def _record_claims(
     session.add_all(claims)
     await session.flush()
     return [
-        ClaimedSeat(c.id, s.id, s.seat_no, s.section, s.row, s.position)
+        ClaimedSeat(c.id, s.id, s.seat_no, s.section, s.row, s.position, s.numbered)
         for c, s in zip(claims, seats, strict=True)
     ]
 

@@ -63,8 +63,9 @@ class SeatLayout(Base):
 
 
 class LayoutSeat(Base):
-    """One seat of a layout. `section` is a coach car or a hall section; GA seats have
-    `numbered` false and are sold as a quota."""
+    """One seat of a layout. `section` is a coach car or a hall section. A general-
+    admission place has `numbered` false: its `seat_no` is only a key, never shown, and
+    a quota of N places is N such rows, so it is sold by the same claim as a seat."""
 
     __tablename__ = "tk_layout_seat"
     __table_args__ = (UniqueConstraint("layout_id", "seat_no", name="uq_tk_layout_seat_no"),)
@@ -144,7 +145,8 @@ class Trip(Base):
 
 
 class TripSeat(Base):
-    """A seat of one trip; `legs` is the bitmask of legs already held or sold."""
+    """A seat of one trip; `legs` is the bitmask of legs already held or sold. An
+    unnumbered one is a general-admission place (see LayoutSeat)."""
 
     __tablename__ = "tk_trip_seat"
     __table_args__ = (
@@ -160,6 +162,7 @@ class TripSeat(Base):
     row: Mapped[int] = mapped_column(Integer)
     position: Mapped[str] = mapped_column(String(8))
     legs: Mapped[int] = mapped_column(BigInteger)
+    numbered: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class Fare(Base):

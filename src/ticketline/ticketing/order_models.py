@@ -53,7 +53,8 @@ class Order(Base):
 
 
 class Ticket(Base):
-    """One passenger on one seat of one trip, between two stops."""
+    """One passenger on one seat (or general-admission place) of one trip, between two
+    stops."""
 
     __tablename__ = "tk_ticket"
 
@@ -69,7 +70,7 @@ class Ticket(Base):
     from_seq: Mapped[int] = mapped_column(Integer)
     to_seq: Mapped[int] = mapped_column(Integer)
     class_code: Mapped[str] = mapped_column(String(16))
-    seat_no: Mapped[str] = mapped_column(String(16))
+    seat_no: Mapped[str | None] = mapped_column(String(16))  # None: general admission
     fare_fen: Mapped[int] = mapped_column(Integer)
     price_fen: Mapped[int] = mapped_column(Integer)
     insurance_fen: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,5 @@
-"""Order use cases: book, confirm, issue, pick up, cancel, expire; the only writer of orders.
+"""Order use cases: book, confirm, issue, pick up, use, cancel, expire; the only writer of
+orders.
 
 Every state change goes through `transition`, which consults the one table in
 `states.py`, writes an order log line and an audit entry in the same
@@ -39,6 +40,7 @@ from ticketline.ticketing.errors import (
     PickupCodeWrong,
     PickupLocked,
     SeatsUnavailable,
+    TicketNotUsable,
     TripNotBookable,
 )
 from ticketline.ticketing.fares import Price, price_ticket
@@ -55,7 +57,7 @@ from ticketline.ticketing.models import RouteStop, Station, Trip
 from ticketline.ticketing.order_models import LedgerEntry, Order, OrderLog, Ticket
 from ticketline.ticketing.schemas import BookingIn, BookingOut, OrderOut
 from ticketline.ticketing.search import Journey, load_journey
-from ticketline.ticketing.states import OPEN_STATES, next_state
+from ticketline.ticketing.states import OPEN_STATES, can, next_state
 from ticketline.ticketing.stock import consume_for_issue
 from ticketline.ticketing.views import order_view
 
@@ -306,14 +308,14 @@ class OrderService:
                     from_seq=request.from_seq,
                     to_seq=request.to_seq,
                     class_code=request.class_code,
-                    seat_no=seat.seat_no,
+                    seat_no=seat.ticket_seat_no,
                     fare_fen=price.fare_fen,
                     price_fen=price.price_fen,
                     insurance_fen=insurance,
                     status="active",
                 )
             )
-        details = {"total_fen": order.total_fen, "seats": [s.seat_no for s in seats]}
+        details = {"total_fen": order.total_fen, "seats": [s.place for s in seats]}
         await transition(session, order, "create", actor, now, details, to_state=state)
         return order
 
@@ -419,6 +421,22 @@ class OrderService:
         await self.bus.publish(order_event(events.OrderPickedUp, order, actor))
         return await self.view(order.code)
 
+    async def use(self, actor: Actor, code: str) -> OrderOut:
+        """Check the tickets in at the gate or the boarding door (检票): issued, changed or
+        picked-up tickets become used, once; anything else is TicketNotUsable."""
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            order = await lock_order(session, code)
+            if not can(order.state, "use"):
+                reason, why = NOT_USABLE.get(order.state, ("closed", f"the order is {order.state}"))
+                raise _not_usable(order, reason, why)
+            journey = await self._first_journey(session, order.id)
+            if journey.trip.status == "cancelled":
+                raise _not_usable(order, "trip_cancelled", "the trip is cancelled: refund instead")
+            await transition(session, order, "use", actor, now, {"trip": self.trip_text(journey)})
+        await self.bus.publish(order_event(events.OrderUsed, order, actor))
+        return await self.view(order.code)
+
     async def issue(self, actor: Actor, code: str) -> OrderOut:
         """Issue the tickets of a paid order (or one on credit); the customer gets a
         fresh pickup code by SMS with the pickup place and deadline."""
@@ -474,6 +492,21 @@ class OrderService:
 
 
 PICKUP_STATES = frozenset({"booked", "paid", "issued", "changed"})
+# Why an order in this state cannot be checked in: (details.reason, message).
+NOT_USABLE = {
+    "used": ("already_used", "the tickets were already used"),
+    "refunded": ("refunded", "the tickets were refunded"),
+    "void": ("refunded", "the sale was voided"),
+    "held": ("not_issued", "the tickets are not issued yet"),
+    "booked": ("not_issued", "the tickets are not issued yet"),
+    "paid": ("not_issued", "the tickets are not issued yet"),
+}
+
+
+def _not_usable(order: Order, reason: str, why: str) -> TicketNotUsable:
+    return TicketNotUsable(
+        f"code: {why}", details={"field": "code", "state": order.state, "reason": reason}
+    )
 
 
 def rotate_pickup_code(order: Order) -> str:

@@ -57,7 +57,7 @@ async def ticket_journeys(
             RouteStop, and_(RouteStop.route_id == Trip.route_id, RouteStop.seq == Ticket.from_seq)
         )
         .where(Ticket.order_id == order.id, Ticket.status == "active")
-        .order_by(Ticket.seat_no)
+        .order_by(Ticket.seat_no, Ticket.trip_seat_id)  # general admission: no seat_no
     )
     found = [
         TicketJourney(t, product, departs + timedelta(minutes=minutes), status == "cancelled")

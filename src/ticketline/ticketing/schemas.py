@@ -94,12 +94,24 @@ class SeatIn(StrictModel):
     row: int = Field(1, ge=0, le=10_000)
     position: Position = "none"
     numbered: bool = True
+    """False: a general-admission place, sold without a seat number (a quota is simpler)."""
+
+
+class QuotaIn(StrictModel):
+    """A general-admission (standing) section: `places` are sold, no seat is numbered."""
+
+    class_code: SeatClass
+    section: Code
+    places: int = Field(ge=1, le=5000)
 
 
 class LayoutIn(StrictModel):
+    """Numbered seats, general-admission quotas, or both (a class is one or the other)."""
+
     code: LongCode
     name: Name
-    seats: list[SeatIn] = Field(min_length=1, max_length=5000)
+    seats: list[SeatIn] = Field(default_factory=list, max_length=5000)
+    quotas: list[QuotaIn] = Field(default_factory=list, max_length=8)
 
 
 class TimetableIn(StrictModel):
@@ -239,6 +251,9 @@ class PickupIn(StrictModel):
 
 
 class TicketOut(BaseModel):
+    """One ticket; `place` is what it says where to sit: the seat number, or for general
+    admission (`seat_no` None) the name of the class, e.g. "站票区 General admission"."""
+
     id: str
     passenger_name: str
     id_type: str
@@ -250,7 +265,9 @@ class TicketOut(BaseModel):
     to_station: str
     departs_at: datetime
     class_code: str
-    seat_no: str
+    section: str
+    seat_no: str | None
+    place: str
     price_fen: int
     insurance_fen: int
     status: str
@@ -306,7 +323,7 @@ TicketIds = list[Annotated[str, StringConstraints(min_length=1, max_length=32)]]
 class RefundLine(BaseModel):
     ticket_id: str
     passenger_name: str
-    seat_no: str
+    seat_no: str | None
     price_fen: int
     fee_fen: int
     refund_fen: int

@@ -13,7 +13,8 @@ For the IVR (all `async`, on `app.ticketing`):
         trips leaving `from_code` on local date `day` for `to_code`, by departure,
         each with departure/arrival, duration and per class the fare and seats left.
     seats_left(trip_id: str, from_code: str, to_code: str) -> dict[str, int]
-        seats free on every leg of the journey, by class code.
+        seats free on every leg of the journey, by class code (for a general-admission
+        class such as "ga", the places left of its quota).
     fares_for(trip_id: str, from_code: str, to_code: str, passenger_type="adult")
             -> dict[str, int]
         the computed price in fen of one ticket, by class code.
@@ -172,7 +173,7 @@ class TicketingService:
         self, trip_id: str, from_code: str, to_code: str, class_code: str
     ) -> list[SeatOut]:
         """Every seat of a class on the trip, and whether it is free from `from_code`
-        to `to_code`, in section, row and seat order."""
+        to `to_code`, in section, row and seat order; none for general admission."""
         journey = await self.journey(trip_id, from_code, to_code)
         mask = leg_mask(journey.from_seq, journey.to_seq)
         async with self.db.sessions() as session:
@@ -181,7 +182,11 @@ class TicketingService:
                     TripSeat.seat_no, TripSeat.section, TripSeat.row, TripSeat.position,
                     is_free(mask),
                 )
-                .where(TripSeat.trip_id == trip_id, TripSeat.class_code == class_code)
+                .where(
+                    TripSeat.trip_id == trip_id,
+                    TripSeat.class_code == class_code,
+                    TripSeat.numbered.is_(True),
+                )
                 .order_by(TripSeat.section, TripSeat.row, TripSeat.seat_no)
             )  # fmt: skip
             return [SeatOut(seat_no=n, section=s, row=r, position=p, free=bool(f))

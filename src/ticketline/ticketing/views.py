@@ -14,9 +14,9 @@ from sqlalchemy.orm import aliased
 
 from ticketline.ticketing.errors import OrderNotFound
 from ticketline.ticketing.identity import mask_document
-from ticketline.ticketing.models import RouteStop, Station, Trip
+from ticketline.ticketing.models import RouteStop, Station, Trip, TripSeat
 from ticketline.ticketing.order_models import LedgerEntry, Order, OrderLog, Ticket
-from ticketline.ticketing.schemas import LedgerOut, OrderLogOut, OrderOut, TicketOut
+from ticketline.ticketing.schemas import SEAT_CLASSES, LedgerOut, OrderLogOut, OrderOut, TicketOut
 
 
 async def order_view(session: AsyncSession, code: str) -> OrderOut:
@@ -56,15 +56,19 @@ async def ticket_views(session: AsyncSession, order_id: str) -> list[TicketOut]:
     board, alight = aliased(RouteStop), aliased(RouteStop)
     from_station, to_station = aliased(Station), aliased(Station)
     rows = await session.execute(
-        select(Ticket, Trip, board.depart_min, from_station.name_zh, to_station.name_zh)
+        select(
+            Ticket, Trip, TripSeat.section, board.depart_min, from_station.name_zh,
+            to_station.name_zh,
+        )
         .join(Trip, Trip.id == Ticket.trip_id)
+        .join(TripSeat, TripSeat.id == Ticket.trip_seat_id)
         .join(board, and_(board.route_id == Trip.route_id, board.seq == Ticket.from_seq))
         .join(alight, and_(alight.route_id == Trip.route_id, alight.seq == Ticket.to_seq))
         .join(from_station, from_station.id == board.station_id)
         .join(to_station, to_station.id == alight.station_id)
         .where(Ticket.order_id == order_id)
-        .order_by(Ticket.status, Ticket.seat_no)
-    )
+        .order_by(Ticket.status, TripSeat.section, TripSeat.seat_no)
+    )  # fmt: skip
     return [
         TicketOut(
             id=ticket.id,
@@ -78,10 +82,18 @@ async def ticket_views(session: AsyncSession, order_id: str) -> list[TicketOut]:
             to_station=to_name,
             departs_at=trip.departs_at + timedelta(minutes=depart_min),
             class_code=ticket.class_code,
+            section=section,
             seat_no=ticket.seat_no,
+            place=ticket.seat_no or general_admission_name(ticket.class_code),
             price_fen=ticket.price_fen,
             insurance_fen=ticket.insurance_fen,
             status=ticket.status,
         )
-        for ticket, trip, depart_min, from_name, to_name in rows
+        for ticket, trip, section, depart_min, from_name, to_name in rows
     ]
+
+
+def general_admission_name(class_code: str) -> str:
+    """What a ticket without a seat number says instead: its class, in both languages."""
+    name_zh, name_en = SEAT_CLASSES.get(class_code, (class_code, class_code))
+    return f"{name_zh} {name_en}"
