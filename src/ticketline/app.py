@@ -392,7 +392,7 @@ def prompt_speaker(prompts: object) -> Speaker | None:
 
 def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy) -> None:
     """After booking, issue or a resend, the customer gets the codes by SMS; an order on
-    credit due soon, a reminder."""
+    credit due soon, a reminder; an order on a cancelled trip, a notice."""
 
     async def booked(event: ticketing_events.OrderBooked | ticketing_events.OrderIssued) -> None:
         key = "order.issued" if isinstance(event, ticketing_events.OrderIssued) else "order.booked"
@@ -423,7 +423,15 @@ def wire_ticketing_sms(bus: EventBus, notify: NotifyService, policy: OrderPolicy
     bus.subscribe(ticketing_events.OrderBooked, booked)
     bus.subscribe(ticketing_events.OrderIssued, booked)
     bus.subscribe(ticketing_events.PickupCodeResent, resent)
+
+    async def trip_cancelled(event: ticketing_events.OrderTripCancelled) -> None:
+        values = {"company": policy.company, "booking_code": event.code, "trip": event.trip}
+        await notify.queue_sms(
+            event.phone, "trip.cancelled", values, locale=event.locale, ref=event.code
+        )
+
     bus.subscribe(ticketing_events.CreditDueSoon, credit_due)
+    bus.subscribe(ticketing_events.OrderTripCancelled, trip_cancelled)
 
 
 def wire_work_order_sms(

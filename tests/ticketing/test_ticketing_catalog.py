@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 
 from tests.ticketing.conftest import TOMORROW
-from tests.ticketing.helpers import Line
+from tests.ticketing.helpers import Line, booking
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.core.errors import InvalidInput, TicketlineError
@@ -64,6 +64,26 @@ async def test_cancelled_trips_leave_the_search(application: Application, line: 
     assert await application.ticketing.timetable("BJP", "SHH", TOMORROW) == []
     later = await application.ticketing.timetable("BJP", "SHH", TOMORROW + timedelta(days=1))
     assert len(later) == 1
+
+
+async def test_customers_of_a_cancelled_trip_are_texted_once(
+    application: Application, line: Line
+) -> None:
+    await application.notify.install_default_templates()
+    orders = application.ticketing.orders
+    on_it = (await orders.book(SYSTEM, booking(line.trips[0], 2))).order.code
+    other = (await orders.book(SYSTEM, booking(line.trips[1], 1))).order.code
+
+    async def notices(code: str) -> list[str]:
+        return [sms.body for sms in await application.notify.outbox(ref=code) if "取消" in sms.body]
+
+    await application.ticketing.catalog.cancel_trip(SYSTEM, line.trips[0])
+    [notice] = await notices(on_it)
+    assert on_it in notice
+    assert "免手续费" in notice
+    assert await notices(other) == []
+    await application.ticketing.catalog.cancel_trip(SYSTEM, line.trips[0])
+    assert len(await notices(on_it)) == 1
 
 
 async def test_stations_are_found_by_pinyin_initials_and_name(

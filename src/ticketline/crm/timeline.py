@@ -80,6 +80,7 @@ TITLES: dict[str, tuple[str, str]] = {
     "OrderIssued": ("出票", "Tickets issued"),
     "OrderPickedUp": ("取票", "Tickets collected"),
     "OrderUsed": ("检票", "Tickets used"),
+    "OrderTripCancelled": ("班次取消", "Trip cancelled"),
     "OrderCancelled": ("取消订单", "Order cancelled"),
     "OrderRefunded": ("退票", "Order refunded"),
     "OrderChanged": ("改签", "Tickets changed"),

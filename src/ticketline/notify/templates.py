@@ -33,6 +33,14 @@ DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
         "[{company}] Order {booking_code} still owes {owed} yuan, due by {due}. "
         "Please ignore this if you have paid."
     ),
+    ("trip.cancelled", "zh_CN"): (
+        "【{company}】很抱歉，您订单{booking_code}的{trip}班次已取消。"
+        "退票或改签均免手续费，请致电客服办理。"
+    ),
+    ("trip.cancelled", "en"): (
+        "[{company}] Sorry: {trip} on your order {booking_code} is cancelled. "
+        "A refund or change is free of charge; call us to arrange it."
+    ),
     ("workorder.resolved", "zh_CN"): (
         "【{company}】您的工单{code}已处理完毕，回复1-5为本次服务评分。处理结果：{link}"
     ),

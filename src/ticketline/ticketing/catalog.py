@@ -22,7 +22,7 @@ from ticketline.core.clock import Clock
 from ticketline.core.errors import InvalidInput
 from ticketline.db.session import Database
 from ticketline.ticketing.errors import CatalogNotFound, CodeTaken
-from ticketline.ticketing.events import TripCancelled
+from ticketline.ticketing.events import OrderTripCancelled, TripCancelled
 from ticketline.ticketing.models import (
     LayoutSeat,
     Operator,
@@ -34,6 +34,7 @@ from ticketline.ticketing.models import (
     Trip,
     TripSeat,
 )
+from ticketline.ticketing.order_models import Order, Ticket
 from ticketline.ticketing.schemas import (
     LayoutIn,
     LayoutOut,
@@ -187,7 +188,7 @@ class CatalogService:
 
     async def cancel_trip(self, actor: Actor, trip_id: str) -> Trip:
         """Cancel one run: it disappears from search, its tickets refund without a fee,
-        and TripCancelled is announced (no customer is texted yet: no one listens)."""
+        and every order with tickets on it gets an OrderTripCancelled (an SMS)."""
         async with self.db.transaction() as session:
             trip = await session.get(Trip, trip_id)
             if trip is None:
@@ -204,10 +205,19 @@ class CatalogService:
                 before={"status": before},
                 after={"status": trip.status},
             )
+            affected = await orders_on_trip(session, trip.id) if before != "cancelled" else []
         if before != "cancelled":
             await self.bus.publish(
                 TripCancelled(trip.id, trip.service, trip.service_date.isoformat())
             )
+            name = f"{trip.service} {trip.service_date.isoformat()}"
+            for order in affected:
+                await self.bus.publish(
+                    OrderTripCancelled(
+                        order.id, order.code, order.contact_phone, order.locale,
+                        order.total_fen, actor.name, trip=name,
+                    )
+                )  # fmt: skip
         return trip
 
     async def operators(self) -> list[OperatorOut]:
@@ -338,6 +348,23 @@ class CatalogService:
 
 
 MAX_LAYOUT_PLACES = 10_000
+# Orders whose customers hold tickets they may still travel on (or were deciding on).
+STILL_TRAVELLING = ("held", "booked", "paid", "issued", "changed", "picked_up")
+
+
+async def orders_on_trip(session: AsyncSession, trip_id: str) -> list[Order]:
+    """Orders with active tickets on the trip that the customer may still travel on."""
+    found = await session.scalars(
+        select(Order)
+        .where(
+            Order.state.in_(STILL_TRAVELLING),
+            Order.id.in_(
+                select(Ticket.order_id).where(Ticket.trip_id == trip_id, Ticket.status == "active")
+            ),
+        )
+        .order_by(Order.code)
+    )
+    return list(found)
 
 
 def layout_places(data: LayoutIn) -> list[dict[str, Any]]:

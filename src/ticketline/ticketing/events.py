@@ -102,11 +102,17 @@ class PickupCodeResent(OrderEvent):
 
 
 @dataclass(frozen=True)
+class OrderTripCancelled(OrderEvent):
+    """A trip this order has tickets on was cancelled; `trip` names it (service and
+    date). The customer is texted that a refund or change costs no fee."""
+
+    trip: str = ""
+
+
+@dataclass(frozen=True)
 class TripCancelled:
     """The operator cancelled a trip. Payload: trip id, service code, service date (ISO).
-
-    Nothing subscribes yet, so the customers of its orders get no SMS; the refund quote
-    says "trip cancelled: no fee" when they call (see refunds.py)."""
+    Each order with tickets on it is told by its own OrderTripCancelled."""
 
     trip_id: str
     service: str
