@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.ticketing.helpers import Line, booking
+from tests.ticketing.helpers import Line, booking, resident_id
 from ticketline.admin.security import SYSTEM
 from ticketline.app import Application
 from ticketline.core.clock import FixedClock
@@ -95,6 +95,7 @@ def test_resident_id_checks() -> None:
     assert mainland_id_problem("11010519491231002X") is None
     assert mainland_id_problem("110105194912310021") == "check digit does not match"
     assert mainland_id_problem("110105194902300021") == "has an impossible birth date"
+    assert mainland_id_problem(resident_id("11010520991231002")) == "has an impossible birth date"
     assert mainland_id_problem("1101051949") is not None
 
 

@@ -23,7 +23,7 @@ def mainland_id_problem(number: str) -> str | None:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return "has an impossible birth date"
-    if born.year < 1900:
+    if born.year < 1900 or born > date.today():
         return "has an impossible birth date"
     total = sum(int(d) * w for d, w in zip(number[:17], _ID_WEIGHTS, strict=True))
     if _ID_CHECK[total % 11] != number[17]:
