@@ -186,6 +186,9 @@ async def test_the_gate_checks_tickets_in_once(
     again = await client.post(f"/api/ticketing/orders/{code}/use", headers=agent)
     assert (again.status_code, again.json()["code"]) == (409, "ticket_not_usable")
     assert again.json()["details"]["reason"] == "already_used"
+    quote = await client.get(f"/api/ticketing/orders/{code}/refund-quote", headers=agent)
+    assert quote.json()["allowed"] is False
+    assert "the order is used" in quote.json()["reason"]
     body = {"expected_refund_fen": 0, "method": "cash", "key": "gate-refund-0"}
     refund = await client.post(f"/api/ticketing/orders/{code}/refund", headers=agent, json=body)
     assert (refund.status_code, refund.json()["code"]) == (409, "not_allowed_by_rules")

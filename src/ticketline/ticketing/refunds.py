@@ -101,6 +101,9 @@ class RefundService:
     ) -> RefundQuote:
         journeys = await ticket_journeys(session, order, ticket_ids)
         lines, allowed, reasons, hours = [], True, [], []
+        if order.state not in SETTLED_STATES:  # as the refund itself will say
+            allowed = False
+            reasons.append(f"the order is {order.state}")
         for j in journeys:
             price = j.ticket.price_fen
             decision = await decide(session, j.product, "refund", price, j.boards_at, now)
