@@ -33,6 +33,9 @@ from ticketline.ticketing.schemas import OrderOut, RefundIn, RefundLine, RefundQ
 from ticketline.ticketing.states import can
 
 SETTLED_STATES = frozenset({"paid", "issued", "changed"})
+# An unpaid order's quote still reads the rules (what paying then refunding would cost);
+# these can never be refunded, so their quote says so.
+NEVER_REFUNDABLE = frozenset({"picked_up", "used", "refunded", "void", "cancelled", "expired"})
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ class RefundService:
     ) -> RefundQuote:
         journeys = await ticket_journeys(session, order, ticket_ids)
         lines, allowed, reasons, hours = [], True, [], []
-        if order.state not in SETTLED_STATES:  # as the refund itself will say
+        if order.state in NEVER_REFUNDABLE:  # as the refund itself will say
             allowed = False
             reasons.append(f"the order is {order.state}")
         for j in journeys:
