@@ -28,7 +28,7 @@ from ticketline.core.errors import TicketlineError
 from ticketline.core.ids import new_id
 from ticketline.media.dtmf import event_for_digit
 from ticketline.media.mixer import PartyMode
-from ticketline.telephony.media_mixing import MixGroup
+from ticketline.telephony.media_mixing import MixGroup, MixGroups
 from ticketline.telephony.media_moh import MohLibrary
 from ticketline.telephony.media_plane import RecordingHandle
 from ticketline.telephony.media_player import Audio, Cursor, PromptLibrary
@@ -195,17 +195,9 @@ class RemoteSession(MediaSession):
         self._tell({"op": "digit", "digit": digit, "via": via})
 
     def worker_digit(self, digit: str, via: str) -> None:
-        """The worker received a digit (or echoes one we sent it)."""
-        self.stats.digits += 1
-        self.digits.append(digit)
-        waiter = self.digit_waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        playing = self.playing
-        if playing is not None and playing.interruptible:
-            self.playing = None  # the worker has stopped it; its outcome follows
-        for listener in self.digit_listeners:
-            listener(self, digit, via)
+        """The worker received a digit (or echoes one we sent it). It has already
+        stopped an interruptible prompt; the stop sent from here finds it over."""
+        super().digit_received(digit, via)
 
     def queue_event(self, digit: str, duration_ms: int) -> asyncio.Future[None]:
         if self.dtmf_payload_type is None:
@@ -318,17 +310,15 @@ class RemoteMedia:
         self.host = host
         self.port_range = ports
         self.moh_dir = moh_dir
-        # Short and private by default: a Unix socket path holds at most 107 bytes.
-        self._own_dir = None if socket_path else Path(tempfile.mkdtemp(prefix="tl-media-"))
-        self.socket_path = socket_path or Path(str(self._own_dir)) / "sock"
+        self._socket_path = socket_path
+        self._own_dir: Path | None = None
         self.realtime = realtime
         self.prompts = prompts or PromptLibrary()
         self.moh = MohLibrary(moh_dir, self.prompts)
         self.failure_listeners: list[Callable[[], None]] = []
         self.sessions: dict[str, RemoteSession] = {}
-        self.groups: dict[str, RemoteGroup] = {}
         self.restarts = 0
-        self._group_of: dict[str, RemoteGroup] = {}
+        self._groups = MixGroups(lambda group_id: RemoteGroup(self, group_id))
         self._audio_keys: weakref.WeakKeyDictionary[Audio, str] = weakref.WeakKeyDictionary()
         self._link: _Link | None = None
         self._process: asyncio.subprocess.Process | None = None
@@ -344,6 +334,15 @@ class RemoteMedia:
             self._supervisor = asyncio.get_running_loop().create_task(
                 self._supervise(), name="media-supervisor"
             )
+
+    @property
+    def socket_path(self) -> Path:
+        """Where the worker listens: by default a private directory made on first start
+        (short, as a Unix socket path holds at most 107 bytes)."""
+        if self._socket_path is None:
+            self._own_dir = Path(tempfile.mkdtemp(prefix="tl-media-"))
+            self._socket_path = self._own_dir / "sock"
+        return self._socket_path
 
     @property
     def running(self) -> bool:
@@ -415,8 +414,7 @@ class RemoteMedia:
             session.close()
             session.finish(None)
         self.sessions.clear()
-        self.groups.clear()
-        self._group_of.clear()
+        self._groups.clear()
         for listener in self.failure_listeners:
             try:
                 listener()
@@ -455,6 +453,7 @@ class RemoteMedia:
         self._closing = False
         if self._own_dir is not None:
             shutil.rmtree(self._own_dir, ignore_errors=True)
+            self._own_dir = self._socket_path = None
         return finished
 
     # -- messages -------------------------------------------------------------------
@@ -538,14 +537,8 @@ class RemoteMedia:
         whisper_to: MediaSession | None = None,
         muted: bool = False,
     ) -> MixGroup:
-        current = self._group_of.get(session.id)
-        if current is not None and current.id != group_id:
-            self.leave(session)
-        group = self.groups.get(group_id)
-        if group is None:
-            group = self.groups[group_id] = RemoteGroup(self, group_id)
-        group.add(session, mode, whisper_to, muted)  # checks the whisper target
-        self._group_of[session.id] = group
+        # The mirror checks the whisper target; the worker leaves the old group itself.
+        group = self._groups.join(group_id, session, mode, whisper_to, muted)
         self.send(
             {
                 "op": "join", "sid": session.id, "group": group_id, "mode": mode.value,
@@ -557,17 +550,16 @@ class RemoteMedia:
         return group
 
     def leave(self, session: MediaSession, *, tell: bool = True) -> None:
-        group = self._group_of.pop(session.id, None)
-        if group is None:
-            return
-        group.remove(session)
-        if not group.members:
-            del self.groups[group.id]
-        if tell:
+        if self._groups.leave(session) is not None and tell:
             self.send({"op": "leave", "sid": session.id})
 
     def group_of(self, session: MediaSession) -> MixGroup | None:
-        return self._group_of.get(session.id)
+        return self._groups.of(session)
+
+    @property
+    def groups(self) -> dict[str, RemoteGroup]:
+        """The mirrored groups by id."""
+        return self._groups.by_id
 
     def bridge(self, a: MediaSession, b: MediaSession) -> MixGroup:
         group_id = f"bridge-{new_id()}"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ticketline.core.ids import new_id
 from ticketline.media.mixer import PartyMode
-from ticketline.telephony.media_mixing import MixGroup
+from ticketline.telephony.media_mixing import MixGroup, MixGroups
 from ticketline.telephony.media_moh import MohLibrary
 from ticketline.telephony.media_plane import RecordingHandle
 from ticketline.telephony.media_player import PromptLibrary
@@ -65,11 +65,9 @@ class MediaEngine:
         self.moh = MohLibrary(moh_dir, self.prompts)
         self.clock = ClockStats()
         self.sessions: dict[str, MediaSession] = {}
-        self.groups: dict[str, MixGroup] = {}
+        self._groups = MixGroups(MixGroup)
         self.recorders: list[Recorder] = []
         self._session_list: list[MediaSession] = []
-        self._group_list: list[MixGroup] = []
-        self._group_of: dict[str, MixGroup] = {}
         self._task: asyncio.Task[None] | None = None
         self.failure_listeners: list[Callable[[], None]] = []  # never called: no process to lose
 
@@ -158,30 +156,20 @@ class MediaEngine:
         muted: bool = False,
     ) -> MixGroup:
         """Put a session in a group (created on first use), leaving any other group."""
-        current = self._group_of.get(session.id)
-        if current is not None and current.id != group_id:
-            self.leave(session)
-        group = self.groups.get(group_id)
-        if group is None:
-            group = self.groups[group_id] = MixGroup(group_id)
-            self._group_list = list(self.groups.values())
-        group.add(session, mode, whisper_to, muted)
-        self._group_of[session.id] = group
-        return group
+        return self._groups.join(group_id, session, mode, whisper_to, muted)
 
     def leave(self, session: MediaSession) -> None:
         """Take a session out of its group; an emptied group is dropped."""
-        group = self._group_of.pop(session.id, None)
-        if group is None:
-            return
-        group.remove(session)
-        if not group.members:
-            del self.groups[group.id]
-            self._group_list = list(self.groups.values())
+        self._groups.leave(session)
 
     def group_of(self, session: MediaSession) -> MixGroup | None:
         """The group a session is in, if any."""
-        return self._group_of.get(session.id)
+        return self._groups.of(session)
+
+    @property
+    def groups(self) -> dict[str, MixGroup]:
+        """The groups by id."""
+        return self._groups.by_id
 
     def bridge(self, a: MediaSession, b: MediaSession) -> MixGroup:
         """Let two sessions hear each other (a new group of their own)."""
@@ -246,7 +234,7 @@ class MediaEngine:
                 session.tick_rx()
             except Exception:
                 log.exception("media session %s failed to receive", session.id)
-        for group in self._group_list:
+        for group in self._groups.ordered:
             try:
                 group.tick()
             except Exception:

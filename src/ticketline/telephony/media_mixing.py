@@ -10,7 +10,8 @@ a supervisor listening or whispering, a muted or held party) goes through
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -108,3 +109,56 @@ class MixGroup:
         for sid, pcm in self._mixer.mix(inputs).items():
             member = self.members[str(sid)]
             member.mix_out = encode(pcm, member.payload_type)
+
+
+G = TypeVar("G", bound=MixGroup)
+
+
+class MixGroups(Generic[G]):
+    """Which session is in which group: joining one group leaves any other, and a group
+    is dropped when its last member leaves. `ordered` is the groups as a list (the
+    engine ticks it); `make` builds a new group for an id."""
+
+    def __init__(self, make: Callable[[str], G]) -> None:
+        self._make = make
+        self.by_id: dict[str, G] = {}
+        self.ordered: list[G] = []
+        self._of: dict[str, G] = {}
+
+    def join(
+        self,
+        group_id: str,
+        session: MediaSession,
+        mode: PartyMode = PartyMode.NORMAL,
+        whisper_to: MediaSession | None = None,
+        muted: bool = False,
+    ) -> G:
+        current = self._of.get(session.id)
+        if current is not None and current.id != group_id:
+            self.leave(session)
+        group = self.by_id.get(group_id)
+        if group is None:
+            group = self.by_id[group_id] = self._make(group_id)
+            self.ordered = list(self.by_id.values())
+        group.add(session, mode, whisper_to, muted)
+        self._of[session.id] = group
+        return group
+
+    def leave(self, session: MediaSession) -> G | None:
+        """Take the session out of its group; return the group it left, if any."""
+        group = self._of.pop(session.id, None)
+        if group is None:
+            return None
+        group.remove(session)
+        if not group.members:
+            del self.by_id[group.id]
+            self.ordered = list(self.by_id.values())
+        return group
+
+    def of(self, session: MediaSession) -> G | None:
+        return self._of.get(session.id)
+
+    def clear(self) -> None:
+        self.by_id.clear()
+        self.ordered = []
+        self._of.clear()
