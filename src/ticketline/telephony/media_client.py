@@ -26,7 +26,6 @@ from typing import Any
 
 from ticketline.core.errors import TicketlineError
 from ticketline.core.ids import new_id
-from ticketline.media.dtmf import event_for_digit
 from ticketline.media.mixer import PartyMode
 from ticketline.telephony.media_mixing import MixGroup, MixGroups
 from ticketline.telephony.media_moh import MohLibrary
@@ -200,11 +199,7 @@ class RemoteSession(MediaSession):
         super().digit_received(digit, via)
 
     def queue_event(self, digit: str, duration_ms: int) -> asyncio.Future[None]:
-        if self.dtmf_payload_type is None:
-            raise ValueError("the peer did not negotiate telephone-event")
-        event_for_digit(digit)
-        if not 40 <= duration_ms <= 2000:
-            raise ValueError(f"duration_ms must be in 40..2000, got {duration_ms}")
+        self.check_event(digit, duration_ms)
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._dtmf.add(done)
         sent = self._media.request(

@@ -391,13 +391,17 @@ class MediaSession:
             self.stats.tx_packets += 1
             self.stats.tx_bytes += len(data) - 12
 
-    def queue_event(self, digit: str, duration_ms: int) -> asyncio.Future[None]:
-        """Queue one RFC 4733 digit; the future resolves when its last packet is sent."""
+    def check_event(self, digit: str, duration_ms: int) -> None:
+        """Raise ValueError if this session cannot send that digit for that long."""
         if self.dtmf_payload_type is None:
             raise ValueError("the peer did not negotiate telephone-event")
         event_for_digit(digit)
         if not 40 <= duration_ms <= 2000:
             raise ValueError(f"duration_ms must be in 40..2000, got {duration_ms}")
+
+    def queue_event(self, digit: str, duration_ms: int) -> asyncio.Future[None]:
+        """Queue one RFC 4733 digit; the future resolves when its last packet is sent."""
+        self.check_event(digit, duration_ms)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._dtmf_queue.append((digit, duration_ms, future))
         return future
