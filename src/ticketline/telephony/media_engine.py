@@ -25,7 +25,7 @@ from ticketline.media.mixer import PartyMode
 from ticketline.telephony.media_mixing import MixGroup, MixGroups
 from ticketline.telephony.media_moh import MohLibrary
 from ticketline.telephony.media_plane import RecordingHandle
-from ticketline.telephony.media_player import PromptLibrary
+from ticketline.telephony.media_player import PromptLibrary, check_codec
 from ticketline.telephony.media_ports import PortAllocator, PortRange, open_endpoint
 from ticketline.telephony.media_recorder import Recorder, RecordingResult
 from ticketline.telephony.media_session import MediaSession, SessionProtocol
@@ -103,7 +103,8 @@ class MediaEngine:
         dtmf_payload_type: int | None = 101,
         session_id: str | None = None,
     ) -> MediaSession:
-        """Allocate a port pair and open a session on it."""
+        """Allocate a port pair and open a session on it (ValueError for a bad codec)."""
+        check_codec(payload_type)  # before any port is taken
         port, rtp_sock, rtcp_sock = self.ports.allocate()
         session = MediaSession(
             session_id or new_id(), self.host, port, payload_type, dtmf_payload_type
