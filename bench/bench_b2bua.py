@@ -30,9 +30,9 @@ from ticketline.admin.security import SYSTEM
 from ticketline.app import Application, build_application
 from ticketline.config import Settings
 from ticketline.core.clock import SystemClock
+from ticketline.core.gc_tuning import tune_gc
 from ticketline.db import migrate
 from ticketline.telephony.schemas import TrunkIn
-from ticketline.telephony.server import tune_gc
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "tests" / "telephony" / "scenarios"
 PASSWORD = "bench-phone-42"  # noqa: S105 (a throwaway extension in a temp database)

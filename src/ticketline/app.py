@@ -26,6 +26,7 @@ from ticketline.config import Settings
 from ticketline.core.bus import EventBus
 from ticketline.core.clock import Clock, SystemClock
 from ticketline.core.errors import TicketlineError
+from ticketline.core.gc_tuning import tune_gc
 from ticketline.crm import api as crm_api
 from ticketline.crm import phones
 from ticketline.crm.events import CustomersMerged, PointsChanged
@@ -71,7 +72,7 @@ from ticketline.telephony.media_plane import MediaPlane
 from ticketline.telephony.media_ports import PortRange
 from ticketline.telephony.recordings import RecordingStore
 from ticketline.telephony.registrar import CachedCredentials, Credentials
-from ticketline.telephony.server import SipConfig, SipServer, tune_gc
+from ticketline.telephony.server import SipConfig, SipServer
 from ticketline.telephony.trunks import TrunksChanged, TrunkService
 from ticketline.ticketing import api as ticketing_api
 from ticketline.ticketing import events as ticketing_events

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import uvloop
 
+from ticketline.core.gc_tuning import tune_gc
 from ticketline.media.mixer import PartyMode
 from ticketline.telephony.media_engine import MediaEngine
 from ticketline.telephony.media_player import Audio
@@ -31,7 +32,6 @@ from ticketline.telephony.media_ports import NoPortsAvailable, PortRange
 from ticketline.telephony.media_protocol import Message, ProtocolError, frame, read_frame
 from ticketline.telephony.media_recorder import Recorder, RecordingResult
 from ticketline.telephony.media_session import MediaSession, PlayOutcome
-from ticketline.telephony.server import tune_gc
 
 log = logging.getLogger(__name__)
 
