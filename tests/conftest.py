@@ -147,13 +147,15 @@ async def sqlite_application(
     await app.close()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests with real peers (SIP phones, the browser) get one rerun.
 
     They cross UDP and wait on other processes; on a loaded machine a slow peer
     should not fail the whole run. A rerun shows as R in the summary, so a flaky
     test stays in sight, and a real fault fails both runs.
     """
+    if not config.pluginmanager.hasplugin("rerunfailures"):
+        return  # -p no:rerunfailures: every failure shows at once (chasing a flaky test)
     for item in items:
         if item.get_closest_marker("peers") or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=1))
