@@ -443,6 +443,30 @@ async def test_a_callback_rings_the_agent_first_then_the_customer(world: World) 
     ]
 
 
+async def test_a_callback_nobody_answers_stops_ringing_and_frees_the_agent(world: World) -> None:
+    customer = Sipp(world.target, "uas_ring_cancelled.xml", ip=TRUNK_IP, port=5099,
+                    workdir=world.tmp_path)  # fmt: skip
+    await customer.start()  # the customer's mobile rings on and on
+    await world.phone("1001")
+    runtime = world.app.acd_runtime
+    world.phones.callback_ring_seconds = 2
+    overflow = OverflowRule(OverflowKind.CALLBACK)
+    runtime.set_queue(QueueConfig("sales", max_wait=1, overflow=overflow))
+    runtime.login("anna", paused_reason="missed_offers")
+
+    call_id, _ = await world.call(hold_ms=30000)
+    await wait_for(lambda: world.phones.caller(call_id) is None, 15)  # told, then hung up
+    runtime.ready("anna")
+    await wait_for(lambda: call_id in world.phones.agent_legs, 8)
+    cancelled = await customer.wait(10)
+    assert cancelled.ok, cancelled.errors  # the customer's phone got its CANCEL
+    await wait_for(lambda: call_id not in world.phones.agent_legs, 5)  # anna is let go
+    events = await world.events(call_id)
+    assert events[-2:] == [("connect", "anna"), ("callback_done", "anna")]
+    lines = await read_log(world.app.db, call_id=call_id)
+    assert lines[-1].data == {"reached": False}
+
+
 async def test_a_waiting_caller_presses_1_and_leaves_a_message(world: World) -> None:
     runtime = world.app.acd_runtime
     runtime.set_queue(QueueConfig("sales", message_key="1", callback_key="2"))

@@ -43,6 +43,9 @@ Speaker = Callable[[str, str, str], Awaitable[Path]]
 VOICEMAIL_SECONDS = 120
 VOICEMAIL_END_KEYS = "#*"
 KEY_LISTEN_SECONDS = 3600.0  # the longest wait collect_digits allows; the listener re-arms
+# A callback's customer rings this long, then the agent is freed (a carrier gives up
+# after 60-180 s, some never do; the agent should not hear music for minutes).
+CALLBACK_RING_SECONDS = 45.0
 
 PROMPTS: dict[str, dict[str, str]] = {
     "acd.position": {
@@ -130,6 +133,7 @@ class ControlPhones:
         self.clock = clock
         self.speak = speak
         self.voicemail_dir = voicemail_dir
+        self.callback_ring_seconds = CALLBACK_RING_SECONDS
         self.offers: dict[tuple[str, str], Channel] = {}
         self.agent_legs: dict[str, Channel] = {}
         self._callers: dict[str, Channel] = {}
@@ -277,7 +281,7 @@ class ControlPhones:
         agent.start_moh()
         try:
             customer = await self.control.dial(number, call=agent.leg.call, role="callback")
-            await customer.wait_answered()
+            await self._wait_answered(customer, self.callback_ring_seconds)
         except LegFailed as failure:
             log.info("callback %s to %s failed: %s", call_id, number, failure)
             self.acd.callback_done(call_id, False)
@@ -293,6 +297,15 @@ class ControlPhones:
         self.control.bridge(customer, agent)
         customer.record()
         self._spawn((call_id, "caller"), self._caller_gone(call_id, customer))
+
+    @staticmethod
+    async def _wait_answered(leg: Channel, seconds: float) -> None:
+        """Like `wait_answered`, but a leg still ringing after `seconds` is cancelled."""
+        try:
+            await asyncio.wait_for(leg.wait_answered(), seconds)
+        except TimeoutError:
+            await leg.hangup("no_answer")
+            raise LegFailed(480, "no_answer") from None
 
     # -- what the caller hears ------------------------------------------------------------
 
