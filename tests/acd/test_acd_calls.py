@@ -501,3 +501,21 @@ async def test_a_waiting_caller_presses_2_hangs_up_and_keeps_their_place(world: 
     assert runtime.router.calls[second].callback_number == "13800138000"
     assert [runtime.router.position(c) for c in (first, second)] == [1, 2]
     assert world.phones.caller(first) is not None  # the other caller still waits
+
+
+async def test_a_waiting_caller_whose_media_ends_first_is_no_longer_listened_to(
+    world: World,
+) -> None:
+    """A media process crash closes the sessions before the legs are hung up."""
+    runtime = world.app.acd_runtime
+    runtime.set_queue(QueueConfig("sales", message_key="1", callback_key="2"))
+    runtime.login("anna", paused_reason="missed_offers")
+    call_id, _ = await world.call(hold_ms=30000)
+    caller = world.phones.caller(call_id)
+    assert caller is not None
+    await wait_for(lambda: caller.session.digit_waiter is not None, 5)  # listening for keys
+
+    caller.session.close()
+    await asyncio.sleep(0.1)  # a listener spinning on the closed session never lets this end
+    assert caller.session.digit_waiter is None
+    assert not caller.ended  # the leg is still up: its hangup comes separately

@@ -139,6 +139,7 @@ class ControlPhones:
         self._callers: dict[str, Channel] = {}
         self._keys: dict[str, WaitingKeys] = {}
         self._tasks: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._running: set[asyncio.Task[None]] = set()  # also those a newer one replaced
 
     # -- the caller ---------------------------------------------------------------------
 
@@ -328,6 +329,8 @@ class ControlPhones:
             got = await caller.collect_digits(
                 1, 1, KEY_LISTEN_SECONDS, KEY_LISTEN_SECONDS, terminator=""
             )
+            if got.reason == "hangup":  # the media is gone, maybe before the leg: a closed
+                return  # session answers at once, without yielding; looping would spin
             if got.ok and self.acd.key_pressed(call_id, got.digits) is not None:
                 return
 
@@ -440,8 +443,10 @@ class ControlPhones:
         # first step then closes it, instead of leaving it "never awaited".
         task = asyncio.get_running_loop().create_task(work, name=f"acd-{key[1]}-{key[0]}")
         self._tasks[key] = task
+        self._running.add(task)
 
         def done(finished: asyncio.Task[None]) -> None:
+            self._running.discard(finished)
             if self._tasks.get(key) is finished:
                 del self._tasks[key]
             if not finished.cancelled() and finished.exception() is not None:
@@ -462,7 +467,7 @@ class ControlPhones:
 
     async def close(self) -> None:
         """Stop every watcher and offer (at shutdown, after the calls were hung up)."""
-        tasks = list(self._tasks.values())
+        tasks = list(self._running)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
