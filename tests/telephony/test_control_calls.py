@@ -245,6 +245,48 @@ async def test_caller_bridged_to_an_agent_is_recorded_in_stereo(
     assert app.media.sessions == {}
 
 
+async def test_shutdown_does_not_wait_on_peers_that_vanished(
+    app: Application, events: list[object], tmp_path: Path
+) -> None:
+    caller_ear, agent_ear = await RtpPeer.open(), await RtpPeer.open()
+    agent_port = free_port()
+    channels: dict[str, Channel] = {}
+
+    async def acd(channel: Channel, incoming: IncomingCall) -> None:
+        await channel.answer()
+        agent = await app.control.dial(f"sip:agent@127.0.0.1:{agent_port}", role="agent")
+        await agent.wait_answered()
+        app.control.bridge(channel, agent)
+        channel.record()
+        channels.update(caller=channel, agent=agent)
+
+    app.control.set_incoming_handler(acd)
+    fill = {"rtp_port": str(agent_ear.address[1]), "codec": "0"}
+    phone = Sipp(f"127.0.0.1:{app.sip.port}", "media_uas.xml", port=agent_port, fill=fill,
+                 workdir=tmp_path)  # fmt: skip
+    customer = caller(app, caller_ear.address[1], tmp_path)
+    try:
+        await phone.start()
+        await customer.start()
+        await wait_for(lambda: len(channels) == 2, timeout=10)
+        for peer in (customer, phone):  # both phones lose power: nobody answers a BYE
+            peer.kill()
+            assert peer.process is not None
+            await peer.process.wait()
+        # a BYE nobody answers takes 32 s to time out; two of them, one after another, 64 s
+        await asyncio.wait_for(app.control.close(grace=1.0), 10)
+    finally:
+        caller_ear.close()
+        agent_ear.close()
+
+    assert all(channel.ended for channel in channels.values())
+    ended = [e for e in events if isinstance(e, ev.CallEnded)]
+    assert sorted(e.leg_id for e in ended) == sorted(c.id for c in channels.values())
+    assert {e.cause for e in ended} == {"system_shutdown"}
+    [finished] = [e for e in events if isinstance(e, ev.RecordingFinished)]
+    assert await app.recordings.for_call(finished.call_id)  # the recording was kept
+
+
 def open_files(pid: int | str = "self") -> list[str]:
     names = []
     for fd in os.listdir(f"/proc/{pid}/fd"):

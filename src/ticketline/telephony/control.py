@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 IncomingHandler = Callable[[Channel, IncomingCall], Awaitable[None]]
 MEDIA_FAILURE = "media_failure"
+SHUTDOWN_CAUSE = "system_shutdown"
+SHUTDOWN_GRACE = 4.0  # seconds: a BYE's retransmissions at 0.5, 1 and 2 s have gone out
 SNOOP_MODES = {"listen": PartyMode.LISTEN, "whisper": PartyMode.WHISPER, "barge": PartyMode.NORMAL}
 
 
@@ -108,12 +110,26 @@ class CallControl:
         for channel in list(self.channels.values()):
             self._spawn(channel.hangup(MEDIA_FAILURE))
 
-    async def close(self) -> None:
-        """Hang up every channel and wait for the events to go out."""
+    async def close(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Hang up every channel and wait for the events to go out.
+
+        The BYEs go out together, and a peer that has not answered its BYE within
+        `grace` is not waited for (its transaction would take 32 s to time out, one
+        call after another). A leg ends before its BYE is sent; finishing it (media,
+        recording, CallEnded for the CDR) takes milliseconds, well inside `grace`.
+        """
         for channel in list(self.channels.values()):
-            await channel.hangup("system_shutdown")
+            self._spawn(channel.hangup(SHUTDOWN_CAUSE))
+        deadline = asyncio.get_running_loop().time() + grace
         while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                break
+            await asyncio.wait(list(self._tasks), timeout=remaining)
+        late = list(self._tasks)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
     # -- channels -----------------------------------------------------------------------
 
