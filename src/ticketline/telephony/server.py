@@ -155,11 +155,9 @@ class SipServer:
         log.info("SIP listening on %s:%s (UDP and TCP)", self.config.host, self.port)
 
     async def stop(self) -> None:
-        """Hang up every leg and close the sockets."""
-        for leg in list(self.legs.values()):
-            if not leg.ended:
-                with contextlib.suppress(TimeoutError, LegFailed):
-                    await asyncio.wait_for(leg.hangup("shutdown", 503), 1.0)
+        """Hang up every leg (all at once, a second each at most) and close the sockets."""
+        legs = [leg for leg in self.legs.values() if not leg.ended]
+        await asyncio.gather(*(_hang_up_for_shutdown(leg) for leg in legs))
         for registration in list(self.registrations.values()):
             await registration.stop()
         self.registrations.clear()
@@ -530,3 +528,8 @@ def _refuse_offer(request: Request) -> Response | None:
 
 def _config(trunk: Trunk) -> dict[str, object]:
     return {**snapshot(trunk), "password": trunk.password}
+
+
+async def _hang_up_for_shutdown(leg: Leg) -> None:
+    with contextlib.suppress(TimeoutError, LegFailed):
+        await asyncio.wait_for(leg.hangup("shutdown", 503), 1.0)
