@@ -192,10 +192,11 @@ async def test_rfc2833_digit_from_a_pcap_is_collected(
     ]
 
 
-async def test_caller_bridged_to_an_agent_is_recorded_in_stereo(
-    app: Application, events: list[object], tmp_path: Path
-) -> None:
-    caller_ear, agent_ear = await RtpPeer.open(), await RtpPeer.open()
+def bridged_and_recorded(
+    app: Application, agent_ear: RtpPeer, codec: str, tmp_path: Path
+) -> tuple[dict[str, Channel], Sipp]:
+    """Each caller is answered, bridged to the agent's phone (returned, not started) and
+    recorded; the channels appear as "caller" and "agent" once both are up."""
     agent_port = free_port()
     channels: dict[str, Channel] = {}
 
@@ -208,9 +209,17 @@ async def test_caller_bridged_to_an_agent_is_recorded_in_stereo(
         channels.update(caller=channel, agent=agent)
 
     app.control.set_incoming_handler(acd)
-    fill = {"rtp_port": str(agent_ear.address[1]), "codec": "8"}
+    fill = {"rtp_port": str(agent_ear.address[1]), "codec": codec}
     phone = Sipp(f"127.0.0.1:{app.sip.port}", "media_uas.xml", port=agent_port, fill=fill,
                  workdir=tmp_path)  # fmt: skip
+    return channels, phone
+
+
+async def test_caller_bridged_to_an_agent_is_recorded_in_stereo(
+    app: Application, events: list[object], tmp_path: Path
+) -> None:
+    caller_ear, agent_ear = await RtpPeer.open(), await RtpPeer.open()
+    channels, phone = bridged_and_recorded(app, agent_ear, "8", tmp_path)
     try:
         async with sipp_background(phone):
             calling = asyncio.ensure_future(caller(app, caller_ear.address[1], tmp_path).run())
@@ -249,21 +258,7 @@ async def test_shutdown_does_not_wait_on_peers_that_vanished(
     app: Application, events: list[object], tmp_path: Path
 ) -> None:
     caller_ear, agent_ear = await RtpPeer.open(), await RtpPeer.open()
-    agent_port = free_port()
-    channels: dict[str, Channel] = {}
-
-    async def acd(channel: Channel, incoming: IncomingCall) -> None:
-        await channel.answer()
-        agent = await app.control.dial(f"sip:agent@127.0.0.1:{agent_port}", role="agent")
-        await agent.wait_answered()
-        app.control.bridge(channel, agent)
-        channel.record()
-        channels.update(caller=channel, agent=agent)
-
-    app.control.set_incoming_handler(acd)
-    fill = {"rtp_port": str(agent_ear.address[1]), "codec": "0"}
-    phone = Sipp(f"127.0.0.1:{app.sip.port}", "media_uas.xml", port=agent_port, fill=fill,
-                 workdir=tmp_path)  # fmt: skip
+    channels, phone = bridged_and_recorded(app, agent_ear, "0", tmp_path)
     customer = caller(app, caller_ear.address[1], tmp_path)
     try:
         await phone.start()
